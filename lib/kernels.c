@@ -1,0 +1,305 @@
+/* Hot loops: the sgemm wrapper and the fused element-wise passes around it.
+ * Each function is one pass over contiguous memory that the compiler
+ * vectorises; none allocates. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "kernels.h"
+
+void fnn__gemm(fnn_model *m, int trans_a, int trans_b, int M, int N, int K, float alpha,
+               const float *A, int lda, const float *B, int ldb, float beta, float *C,
+               int ldc)
+{
+    fnn__gemm_trace *t = m ? m->trace : NULL;
+    if (t && t->n < t->cap)
+        t->recs[t->n++] = (fnn__gemm_rec){trans_a, trans_b, M, N, K};
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                ldc);
+}
+
+FNN__HOT void fnn__bias_act(float *restrict y, size_t rows, size_t cols,
+                            const float *restrict b, const float *restrict f, int relu)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *restrict yr = y + r * cols;
+        if (f && relu)
+            for (size_t j = 0; j < cols; j++) {
+                float v = (yr[j] + b[j]) * f[j];
+                yr[j] = v > 0.0f ? v : 0.0f;
+            }
+        else if (f)
+            for (size_t j = 0; j < cols; j++)
+                yr[j] = (yr[j] + b[j]) * f[j];
+        else if (relu)
+            for (size_t j = 0; j < cols; j++) {
+                float v = yr[j] + b[j];
+                yr[j] = v > 0.0f ? v : 0.0f;
+            }
+        else
+            for (size_t j = 0; j < cols; j++)
+                yr[j] += b[j];
+    }
+}
+
+FNN__HOT void fnn__act_grad_bias(float *restrict g, const float *restrict y, size_t rows,
+                                 size_t cols, const float *restrict f, int relu,
+                                 float *restrict db)
+{
+    memset(db, 0, cols * sizeof *db);
+    for (size_t r = 0; r < rows; r++) {
+        float *restrict gr = g + r * cols;
+        const float *restrict yr = y + r * cols;
+        if (f && relu)
+            for (size_t j = 0; j < cols; j++) {
+                float v = yr[j] > 0.0f ? gr[j] * f[j] : 0.0f;
+                gr[j] = v;
+                db[j] += v;
+            }
+        else if (f)
+            for (size_t j = 0; j < cols; j++) {
+                float v = gr[j] * f[j];
+                gr[j] = v;
+                db[j] += v;
+            }
+        else if (relu)
+            for (size_t j = 0; j < cols; j++) {
+                float v = yr[j] > 0.0f ? gr[j] : 0.0f;
+                gr[j] = v;
+                db[j] += v;
+            }
+        else
+            for (size_t j = 0; j < cols; j++)
+                db[j] += gr[j];
+    }
+}
+
+FNN__HOT void fnn__relu(float *restrict y, const float *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+FNN__HOT void fnn__relu_grad(float *restrict g, const float *restrict y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
+void fnn__im2col(const float *restrict x, size_t batch, uint32_t h, uint32_t w, uint32_t c,
+                 uint32_t k, float *restrict col)
+{
+    uint32_t oh = h - k + 1, ow = w - k + 1;
+    size_t kc = (size_t)k * c, kkc = kc * k;
+    for (size_t b = 0; b < batch; b++) {
+        const float *xb = x + b * (size_t)h * w * c;
+        for (uint32_t oy = 0; oy < oh; oy++)
+            for (uint32_t ox = 0; ox < ow; ox++) {
+                float *restrict dst = col + ((b * oh + oy) * ow + ox) * kkc;
+                for (uint32_t ky = 0; ky < k; ky++) {
+                    /* Kernel row ky covers k * c contiguous input floats. */
+                    const float *restrict src = xb + ((size_t)(oy + ky) * w + ox) * c;
+                    for (size_t j = 0; j < kc; j++)
+                        dst[ky * kc + j] = src[j];
+                }
+            }
+    }
+}
+
+void fnn__col2im(const float *restrict col, size_t batch, uint32_t h, uint32_t w, uint32_t c,
+                 uint32_t k, float *restrict dx)
+{
+    uint32_t oh = h - k + 1, ow = w - k + 1;
+    size_t kc = (size_t)k * c, kkc = kc * k;
+    memset(dx, 0, batch * (size_t)h * w * c * sizeof *dx);
+    for (size_t b = 0; b < batch; b++) {
+        float *db = dx + b * (size_t)h * w * c;
+        for (uint32_t oy = 0; oy < oh; oy++)
+            for (uint32_t ox = 0; ox < ow; ox++) {
+                const float *restrict src = col + ((b * oh + oy) * ow + ox) * kkc;
+                for (uint32_t ky = 0; ky < k; ky++) {
+                    float *restrict dst = db + ((size_t)(oy + ky) * w + ox) * c;
+                    for (size_t j = 0; j < kc; j++)
+                        dst[j] += src[ky * kc + j];
+                }
+            }
+    }
+}
+
+void fnn__maxpool(const float *restrict x, size_t batch, uint32_t h, uint32_t w, uint32_t c,
+                  uint32_t k, float *restrict y, uint32_t *restrict arg)
+{
+    uint32_t oh = h / k, ow = w / k;
+    size_t in_dim = (size_t)h * w * c, out_dim = (size_t)oh * ow * c;
+    for (size_t b = 0; b < batch; b++) {
+        const float *xb = x + b * in_dim;
+        float *yb = y + b * out_dim;
+        uint32_t *ab = arg ? arg + b * out_dim : NULL;
+        for (uint32_t oy = 0; oy < oh; oy++)
+            for (uint32_t ox = 0; ox < ow; ox++) {
+                float *restrict yo = yb + ((size_t)oy * ow + ox) * c;
+                uint32_t *ao = ab ? ab + ((size_t)oy * ow + ox) * c : NULL;
+                size_t base = ((size_t)oy * k * w + (size_t)ox * k) * c;
+                for (uint32_t ch = 0; ch < c; ch++) {
+                    yo[ch] = xb[base + ch];
+                    if (ao)
+                        ao[ch] = (uint32_t)(base + ch);
+                }
+                for (uint32_t ky = 0; ky < k; ky++)
+                    for (uint32_t kx = 0; kx < k; kx++) {
+                        if (!ky && !kx)
+                            continue;
+                        size_t off = base + ((size_t)ky * w + kx) * c;
+                        const float *restrict xi = xb + off;
+                        if (ao) {
+                            for (uint32_t ch = 0; ch < c; ch++)
+                                if (xi[ch] > yo[ch]) {
+                                    yo[ch] = xi[ch];
+                                    ao[ch] = (uint32_t)(off + ch);
+                                }
+                        } else {
+                            for (uint32_t ch = 0; ch < c; ch++)
+                                yo[ch] = xi[ch] > yo[ch] ? xi[ch] : yo[ch];
+                        }
+                    }
+            }
+    }
+}
+
+void fnn__maxpool_grad(const float *restrict gy, const uint32_t *restrict arg, size_t batch,
+                       size_t in_dim, size_t out_dim, float *restrict gx)
+{
+    memset(gx, 0, batch * in_dim * sizeof *gx);
+    for (size_t b = 0; b < batch; b++) {
+        float *gxb = gx + b * in_dim;
+        const float *gyb = gy + b * out_dim;
+        const uint32_t *ab = arg + b * out_dim;
+        for (size_t i = 0; i < out_dim; i++)
+            gxb[ab[i]] += gyb[i];
+    }
+}
+
+void fnn__dropout(const float *restrict x, float *restrict y, float *restrict mask, size_t n,
+                  float p, fnn__rng *rng)
+{
+    /* Two 32-bit uniform draws per 64-bit random number. */
+    uint64_t thr = (uint64_t)((double)p * 4294967296.0);
+    float keep = 1.0f / (1.0f - p);
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+        uint64_t r = fnn__rng_next(rng);
+        mask[i] = (r & 0xffffffffu) >= thr ? keep : 0.0f;
+        mask[i + 1] = (r >> 32) >= thr ? keep : 0.0f;
+    }
+    if (i < n)
+        mask[i] = (fnn__rng_next(rng) & 0xffffffffu) >= thr ? keep : 0.0f;
+    fnn__mul_into(y, x, mask, n);
+}
+
+FNN__HOT void fnn__mul_into(float *restrict y, const float *restrict x,
+                            const float *restrict s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] * s[i];
+}
+
+FNN__HOT void fnn__scale_inplace(float *restrict g, const float *restrict s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        g[i] *= s[i];
+}
+
+double fnn__softmax_xent(const float *logits, const int32_t *y, size_t count,
+                         uint32_t classes, float *loss, float *dlogits, float grad_scale,
+                         int32_t *pred)
+{
+    double total = 0.0;
+    for (size_t r = 0; r < count; r++) {
+        const float *z = logits + r * classes;
+        float mx = z[0];
+        uint32_t am = 0;
+        for (uint32_t j = 1; j < classes; j++)
+            if (z[j] > mx) {
+                mx = z[j];
+                am = j;
+            }
+        double sum = 0.0;
+        for (uint32_t j = 0; j < classes; j++)
+            sum += exp((double)(z[j] - mx));
+        double lse = log(sum) + (double)mx;
+        if (pred)
+            pred[r] = (int32_t)am;
+        if (y) {
+            double l = lse - (double)z[y[r]];
+            if (loss)
+                loss[r] = (float)l;
+            total += l;
+        }
+        if (dlogits) {
+            float *d = dlogits + r * classes;
+            for (uint32_t j = 0; j < classes; j++)
+                d[j] = (float)exp((double)z[j] - lse) * grad_scale;
+            d[y[r]] -= grad_scale;
+        }
+    }
+    return total;
+}
+
+void fnn__softmax_rows(const float *logits, size_t count, uint32_t classes, float *out)
+{
+    for (size_t r = 0; r < count; r++) {
+        const float *z = logits + r * classes;
+        float *o = out + r * classes;
+        float mx = z[0];
+        for (uint32_t j = 1; j < classes; j++)
+            mx = z[j] > mx ? z[j] : mx;
+        double sum = 0.0;
+        for (uint32_t j = 0; j < classes; j++)
+            sum += exp((double)(z[j] - mx));
+        double inv = 1.0 / sum;
+        for (uint32_t j = 0; j < classes; j++)
+            o[j] = (float)(exp((double)(z[j] - mx)) * inv);
+    }
+}
+
+FNN__HOT void fnn__sgd_update(float *restrict w, const float *restrict g,
+                              float *restrict v, size_t n, float lr, float mu, float wd)
+{
+    if (mu == 0.0f) {
+        for (size_t i = 0; i < n; i++)
+            w[i] -= lr * (g[i] + wd * w[i]);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        float vi = mu * v[i] + g[i] + wd * w[i];
+        v[i] = vi;
+        w[i] -= lr * vi;
+    }
+}
+
+FNN__HOT void fnn__adam_update(float *restrict w, const float *restrict g,
+                               float *restrict m, float *restrict v, size_t n, float lr_t,
+                               float b1, float b2, float eps_t, float wd)
+{
+    float c1 = 1.0f - b1, c2 = 1.0f - b2;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + wd * w[i];
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= lr_t * mi / (sqrtf(vi) + eps_t);
+    }
+}
+
+int fnn__all_finite(const float *x, size_t n)
+{
+    /* x - x is 0 for finite values and NaN for NaN or infinity. */
+    float acc = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        acc += x[i] - x[i];
+    return acc == 0.0f;
+}
