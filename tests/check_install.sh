@@ -1,0 +1,118 @@
+#!/bin/bash
+# Checks the installed library as a user gets it: installs a build into a
+# temporary DESTDIR, then checks the files, the SONAME, the pkg-config file,
+# builds docs/example.c against the installed headers and library with
+# pkg-config alone, runs it, and runs the installed fnn CLI on its model.
+#
+# Usage: tests/check_install.sh BUILDDIR [EXAMPLE_C]
+# EXAMPLE_C defaults to docs/example.c beside this script. CC (default cc)
+# and MESON (default meson) may be set in the environment.
+set -euo pipefail
+
+if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
+    echo "usage: $0 BUILDDIR [EXAMPLE_C]" >&2
+    exit 2
+fi
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+builddir=$(cd "$1" && pwd)
+example=${2:-$here/../docs/example.c}
+[ -r "$example" ] || {
+    echo "$0: cannot read $example" >&2
+    exit 2
+}
+meson=${MESON:-meson}
+cc=${CC:-cc}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+# Runs a command with its output kept in $tmp/out; shows it on failure.
+run() {
+    if ! "$@" >"$tmp/out" 2>&1; then
+        cat "$tmp/out"
+        fail "$*"
+    fi
+}
+
+run "$meson" install -C "$builddir" --destdir "$root" --no-rebuild
+
+# Exactly one of each installed file.
+find_one() {
+    local what=$1 found
+    shift
+    found=$(find "$root" "$@")
+    [ -n "$found" ] || fail "nothing installed matches: $what"
+    [ "$(printf '%s\n' "$found" | wc -l)" -eq 1 ] || fail "more than one $what: $found"
+    printf '%s\n' "$found"
+}
+pc=$(find_one "fnn.pc" -path '*/pkgconfig/fnn.pc' -type f)
+header=$(find_one "fnn/fnn.h" -path '*/include/fnn/fnn.h' -type f)
+find_one "fnn/fnn_version.h" -path '*/include/fnn/fnn_version.h' -type f >/dev/null
+cli=$(find_one "bin/fnn" -path '*/bin/fnn' -type f)
+real=$(find_one "libfnn.so.0.*" -name 'libfnn.so.0.*' -type f)
+libdir=$(dirname "$real")
+[ -L "$libdir/libfnn.so.0" ] || fail "$libdir/libfnn.so.0 is not a symlink"
+[ -L "$libdir/libfnn.so" ] || fail "$libdir/libfnn.so is not a symlink"
+[ "$(readlink -f "$libdir/libfnn.so")" = "$(readlink -f "$real")" ] ||
+    fail "libfnn.so does not lead to $real"
+soname=$(readelf -d "$real" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ "$soname" = "libfnn.so.0" ] || fail "SONAME is '$soname', expected libfnn.so.0"
+echo "ok: installed $(basename "$real") (SONAME $soname), headers, fnn.pc, bin/fnn"
+
+# pkg-config sees the DESTDIR through its sysroot; system directories are kept
+# in the flags so that a --prefix=/usr build is found there too.
+export PKG_CONFIG_PATH
+PKG_CONFIG_PATH=$(dirname "$pc")
+export PKG_CONFIG_SYSROOT_DIR=$root
+export PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
+version=$(pkg-config --modversion fnn) || fail "pkg-config does not find fnn"
+cflags=$(pkg-config --cflags fnn)
+libs=$(pkg-config --libs fnn)
+case " $cflags " in
+*" -I$(dirname "$(dirname "$header")") "*) ;;
+*) fail "pkg-config --cflags fnn ($cflags) does not point at the installed headers" ;;
+esac
+case " $libs " in
+*" -L$libdir "*) ;;
+*) fail "pkg-config --libs fnn ($libs) does not point at $libdir" ;;
+esac
+
+# Only the installed files: the example is compiled outside the source tree.
+cp "$example" "$tmp/example.c"
+# shellcheck disable=SC2086 # the flags are words
+run "$cc" -std=c11 -Wall -Wextra -Werror "$tmp/example.c" $cflags $libs -o "$tmp/example"
+export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# Captured first: grep -q closing the pipe early would fail ldd under pipefail.
+deps=$(ldd "$tmp/example")
+case "$deps" in
+*"libfnn.so.0 => $libdir/libfnn.so.0"*) ;;
+*) fail "the example does not load the installed libfnn: $(printf '%s\n' "$deps" | grep libfnn)" ;;
+esac
+echo "ok: example built with pkg-config (fnn $version)"
+
+(cd "$tmp" && run ./example "$tmp/example.fnn")
+cat "$tmp/out"
+acc=$(sed -n 's/^test accuracy \([0-9.]*\)%, mean loss [0-9.]*$/\1/p' "$tmp/out")
+[ -n "$acc" ] || fail "the example printed no 'test accuracy' line"
+grep -qx "reloaded from $tmp/example.fnn: test accuracy $acc%" "$tmp/out" ||
+    fail "the example printed no matching 'reloaded' line"
+awk -v a="$acc" 'BEGIN { exit !(a >= 90) }' ||
+    fail "the example's test accuracy $acc% is below 90%"
+echo "ok: example trained, saved and reloaded a model (test accuracy $acc%)"
+
+# The installed CLI runs against the installed library and reads the model.
+run "$cli" version
+grep -qx "fnn $version (libfnn $version)" "$tmp/out" ||
+    fail "fnn version printed '$(cat "$tmp/out")', expected fnn $version (libfnn $version)"
+run "$cli" info --model "$tmp/example.fnn"
+# 4 inputs -> 8 -> 2: (4 * 8 + 8) + (8 * 2 + 2) = 58 parameters.
+grep -qx 'parameters  58' "$tmp/out" || fail "fnn info: $(cat "$tmp/out")"
+grep -qx 'classes     2' "$tmp/out" || fail "fnn info: $(cat "$tmp/out")"
+echo "ok: installed fnn $version reads the example's model"
+echo "ok: install check passed"

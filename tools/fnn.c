@@ -1,0 +1,763 @@
+/*
+ * fnn: the command-line front end of libfnn. Trains, evaluates and describes
+ * models stored in the libfnn file format, using only the public API.
+ *
+ * Exit status: 0 on success, 1 when an operation fails, 2 on a usage error.
+ * Results go to stdout; errors, and a progress bar when stderr is a terminal,
+ * go to stderr.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fnn/fnn.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Training defaults per architecture, in one place. The last row (arch NULL)
+ * applies to any other specification string. */
+static const struct arch_defaults {
+    const char *arch;
+    int optimizer;        /* enum fnn_optimizer */
+    double learning_rate;
+    double momentum;      /* used with SGD only */
+    uint64_t batch_size;
+    double lr_gamma;      /* learning rate factor after every epoch */
+} arch_defaults[] = {
+    {"mlp", FNN_OPTIMIZER_SGD, 0.05, 0.9, 128, 0.7},
+    {"paper-cnn", FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 0.7},
+    {NULL, FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 1.0},
+};
+
+static const char *const optimizer_names[] = {
+    [FNN_OPTIMIZER_SGD] = "sgd",
+    [FNN_OPTIMIZER_ADAM] = "adam",
+};
+
+/* ------------------------------------------------------------------------ */
+/* Commands and their options                                               */
+/* ------------------------------------------------------------------------ */
+
+struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(const struct command *cmd, int argc, char **argv);
+    void (*help)(FILE *f);
+};
+
+/* A long option of a command. Every option takes a value, given as
+ * "--name VALUE" or "--name=VALUE". */
+struct opt {
+    const char *name;  /* without the leading "--" */
+    const char *value; /* set by parse_opts(); NULL when absent */
+};
+
+enum { PARSE_OK, PARSE_HELP, PARSE_ERROR };
+
+/* Prints "fnn: MESSAGE" and a hint to stderr; returns EXIT_USAGE. */
+static int usage_error(const struct command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const struct command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("fnn: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "\nTry 'fnn %s --help'.\n", cmd->name);
+    else
+        fputs("\nTry 'fnn --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* Prints "fnn: WHAT: DETAIL (STATUS TEXT)" to stderr; returns EXIT_FAIL.
+ * DETAIL is the library's message for the failed call and may be empty. */
+static int fail(int status, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(int status, const char *detail, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("fnn: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (detail && detail[0])
+        fprintf(stderr, ": %s (%s)\n", detail, fnn_strerror(status));
+    else
+        fprintf(stderr, ": %s\n", fnn_strerror(status));
+    return EXIT_FAIL;
+}
+
+/* Fills opts[i].value from argv[1..argc-1]. Prints the command's help on -h
+ * or --help (PARSE_HELP) and a usage error on anything else it does not
+ * know, a missing value or an option given twice (PARSE_ERROR). */
+static int parse_opts(const struct command *cmd, int argc, char **argv, struct opt *opts,
+                      size_t n)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            cmd->help(stdout);
+            return PARSE_HELP;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            usage_error(cmd, "%s: unexpected argument '%s'", cmd->name, arg);
+            return PARSE_ERROR;
+        }
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        struct opt *o = NULL;
+        for (size_t k = 0; k < n; k++) {
+            if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0) {
+                o = &opts[k];
+                break;
+            }
+        }
+        if (!o) {
+            usage_error(cmd, "%s: unknown option '--%.*s'", cmd->name, (int)len, name);
+            return PARSE_ERROR;
+        }
+        if (o->value) {
+            usage_error(cmd, "%s: option '--%s' given twice", cmd->name, o->name);
+            return PARSE_ERROR;
+        }
+        if (eq) {
+            o->value = eq + 1;
+        } else if (i + 1 < argc) {
+            o->value = argv[++i];
+        } else {
+            usage_error(cmd, "%s: option '--%s' needs a value", cmd->name, o->name);
+            return PARSE_ERROR;
+        }
+    }
+    return PARSE_OK;
+}
+
+/* Checks that every option named in `required` was given. */
+static int check_required(const struct command *cmd, const struct opt *opts, size_t n,
+                          const char *const *required)
+{
+    for (; *required; required++) {
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(opts[k].name, *required) == 0 && !opts[k].value)
+                return usage_error(cmd, "%s: option '--%s' is required", cmd->name,
+                                   *required);
+        }
+    }
+    return EXIT_OK;
+}
+
+/* Reads an absent-or-given option as a whole decimal integer in [min, max];
+ * *out is left unchanged when the option is absent. */
+static int opt_uint(const struct command *cmd, const struct opt *o, uint64_t min,
+                    uint64_t max, uint64_t *out)
+{
+    if (!o->value)
+        return EXIT_OK;
+    const char *s = o->value;
+    char *end = NULL;
+    unsigned long long v = 0;
+    int ok = s[0] >= '0' && s[0] <= '9'; /* strtoull would take spaces and signs */
+    if (ok) {
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        ok = errno == 0 && *end == '\0' && v >= min && v <= max;
+    }
+    if (!ok)
+        return usage_error(cmd, "%s: --%s: expected an integer in [%" PRIu64 ", %" PRIu64
+                                "], got '%s'",
+                           cmd->name, o->name, min, max, s);
+    *out = (uint64_t)v;
+    return EXIT_OK;
+}
+
+/* Reads an absent-or-given option as a finite real number in the interval
+ * from lo to hi (lo_open, hi_open exclude the ends); *out is left unchanged
+ * when the option is absent. */
+static int opt_real(const struct command *cmd, const struct opt *o, double lo, int lo_open,
+                    double hi, int hi_open, double *out)
+{
+    if (!o->value)
+        return EXIT_OK;
+    const char *s = o->value;
+    char *end = NULL;
+    double v = 0;
+    /* strtod would also take leading spaces, "inf", "nan" and hex. */
+    int ok = (s[0] >= '0' && s[0] <= '9') || s[0] == '.' ||
+             ((s[0] == '-' || s[0] == '+') && ((s[1] >= '0' && s[1] <= '9') || s[1] == '.'));
+    ok = ok && !strpbrk(s, "xX");
+    if (ok) {
+        errno = 0;
+        v = strtod(s, &end);
+        ok = errno == 0 && *end == '\0' && isfinite(v) && (lo_open ? v > lo : v >= lo) &&
+             (hi_open ? v < hi : v <= hi);
+    }
+    if (!ok)
+        return usage_error(cmd, "%s: --%s: expected a number in %c%g, %g%c, got '%s'",
+                           cmd->name, o->name, lo_open ? '(' : '[', lo, hi,
+                           hi_open ? ')' : ']', s);
+    *out = v;
+    return EXIT_OK;
+}
+
+/* Reads an absent-or-given option as one of `names` (n entries, NULL entries
+ * skipped); *out receives the index. */
+static int opt_choice(const struct command *cmd, const struct opt *o,
+                      const char *const *names, size_t n, int *out)
+{
+    if (!o->value)
+        return EXIT_OK;
+    for (size_t k = 0; k < n; k++) {
+        if (names[k] && strcmp(names[k], o->value) == 0) {
+            *out = (int)k;
+            return EXIT_OK;
+        }
+    }
+    return usage_error(cmd, "%s: --%s: unknown value '%s'", cmd->name, o->name, o->value);
+}
+
+static const char *const split_names[] = {
+    [FNN_SPLIT_TRAIN] = "train",
+    [FNN_SPLIT_TEST] = "test",
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Fails early, before any training, when the model could not be saved at
+ * `path`: it names a directory, or its directory is not writable. */
+static int check_output_path(const struct command *cmd, const char *path)
+{
+    struct stat st;
+    if (path[0] == '\0')
+        return usage_error(cmd, "%s: --out: empty file name", cmd->name);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "fnn: --out %s: is a directory\n", path);
+        return EXIT_FAIL;
+    }
+    const char *slash = strrchr(path, '/');
+    char *dir = NULL;
+    if (!slash) {
+        dir = strdup(".");
+    } else if (slash == path) {
+        dir = strdup("/");
+    } else {
+        size_t len = (size_t)(slash - path);
+        dir = malloc(len + 1);
+        if (dir) {
+            memcpy(dir, path, len);
+            dir[len] = '\0';
+        }
+    }
+    if (!dir)
+        return fail(FNN_E_NOMEM, "", "--out %s", path);
+    int rc = EXIT_OK;
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "fnn: --out %s: cannot write in directory '%s': %s\n", path, dir,
+                strerror(errno));
+        rc = EXIT_FAIL;
+    }
+    free(dir);
+    return rc;
+}
+
+/* Loads one half of an MNIST-style directory. */
+static int load_split(const char *dir, int split, fnn_dataset **out)
+{
+    char err[512] = "";
+    int rc = fnn_dataset_load_dir(out, dir, split, err, sizeof err);
+    if (rc != FNN_OK)
+        return fail(rc, err, "loading the %s split of %s", split_names[split], dir);
+    return EXIT_OK;
+}
+
+static int load_model(const char *path, fnn_model **out)
+{
+    char err[512] = "";
+    int rc = fnn_model_load(out, path, err, sizeof err);
+    if (rc != FNN_OK)
+        return fail(rc, err, "loading model %s", path);
+    return EXIT_OK;
+}
+
+/* The model's canonical specification in a new string (free() it), or NULL. */
+static char *model_spec(const fnn_model *m)
+{
+    size_t len = fnn_model_spec(m, NULL, 0);
+    char *s = malloc(len + 1);
+    if (s)
+        fnn_model_spec(m, s, len + 1);
+    return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* fnn train                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* State shared with the progress callback. */
+struct progress {
+    int draw;          /* draw a bar on stderr (it is a terminal) */
+    uint64_t epoch;    /* 1-based epoch being trained */
+    uint64_t epochs;   /* epochs in the run */
+    float loss;        /* mean training loss of the epoch so far */
+    double last_draw;  /* now_seconds() of the last redraw */
+    int shown;         /* a bar is on the terminal */
+    fnn_model *model;  /* evaluated on `test` at the end of every epoch */
+    fnn_dataset *test;
+    double epoch_start;
+    int status;        /* first failure of an evaluation */
+};
+
+static void progress_clear(struct progress *p);
+
+/* Prints the summary line of an epoch that has just ended. */
+static int epoch_done(struct progress *p)
+{
+    double seconds = now_seconds() - p->epoch_start;
+    progress_clear(p);
+    double acc = 0;
+    int st = fnn_model_evaluate(p->model, p->test, &acc, NULL);
+    if (st != FNN_OK) {
+        fail(st, fnn_model_errmsg(p->model), "evaluating epoch %" PRIu64, p->epoch);
+        p->status = st;
+        return 1;
+    }
+    printf("epoch %" PRIu64 "/%" PRIu64 "  loss %.4f  test acc %.2f%%  (%.1f s)\n", p->epoch,
+           p->epochs, (double)p->loss, 100.0 * acc, seconds);
+    fflush(stdout);
+    p->epoch_start = now_seconds();
+    return 0;
+}
+
+static int on_progress(void *user, uint32_t epoch, uint32_t epochs, size_t batch,
+                       size_t batches, float loss)
+{
+    struct progress *p = user;
+    (void)epochs;
+    p->epoch = (uint64_t)epoch + 1;
+    p->loss = loss;
+    if (batch == batches)
+        return epoch_done(p);
+    if (!p->draw)
+        return 0;
+    double t = now_seconds();
+    if (t - p->last_draw < 0.1)
+        return 0;
+    enum { WIDTH = 30 };
+    char bar[WIDTH + 1];
+    size_t filled = batches ? batch * WIDTH / batches : WIDTH;
+    for (size_t k = 0; k < WIDTH; k++)
+        bar[k] = k < filled ? '#' : '.';
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\repoch %" PRIu64 "/%" PRIu64 " [%s] %zu/%zu  loss %.4f", p->epoch,
+            p->epochs, bar, batch, batches, (double)loss);
+    fflush(stderr);
+    p->last_draw = t;
+    p->shown = 1;
+    return 0;
+}
+
+static void progress_clear(struct progress *p)
+{
+    if (p->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+        p->shown = 0;
+    }
+}
+
+static void train_help(FILE *f)
+{
+    fputs("Usage: fnn train --data DIR --arch ARCH --epochs N --out FILE [OPTIONS]\n"
+          "\n"
+          "Trains a model on the train split of DIR (an MNIST-style directory of IDX\n"
+          "files, raw or .gz); after each epoch it prints the mean training loss and the\n"
+          "accuracy on the test split. Inputs are normalised by the training set's mean\n"
+          "and standard deviation while training; the normalisation is then folded into\n"
+          "the first layer, so the saved model takes the raw [0, 1] pixels. Saves the\n"
+          "model to FILE.\n"
+          "\n"
+          "  --data DIR          data directory (train-images-idx3-ubyte[.gz], ...)\n"
+          "  --arch ARCH         'mlp', 'paper-cnn' or a specification string such as\n"
+          "                      'input:28x28x1,dense:128,relu,dense:10'\n"
+          "  --epochs N          number of epochs\n"
+          "  --out FILE          where to save the trained model\n"
+          "  --batch B           samples per step (1..65536)\n"
+          "  --lr X              learning rate (> 0)\n"
+          "  --optimizer NAME    sgd or adam\n"
+          "  --momentum M        SGD momentum in [0, 1)\n"
+          "  --weight-decay W    L2 coefficient (>= 0) [0]\n"
+          "  --lr-step S         multiply the learning rate by G every S epochs [1]\n"
+          "  --lr-gamma G        the factor of --lr-step, in (0, 1]\n"
+          "  --normalize 0|1     normalise inputs while training [1]\n"
+          "  --seed S            seed of initialisation, shuffling and dropout [0]\n"
+          "\n"
+          "Defaults by architecture:\n",
+          f);
+    for (size_t k = 0; k < COUNT(arch_defaults); k++) {
+        const struct arch_defaults *d = &arch_defaults[k];
+        fprintf(f, "  %-10s --optimizer %s --lr %g", d->arch ? d->arch : "other",
+                optimizer_names[d->optimizer], d->learning_rate);
+        if (d->optimizer == FNN_OPTIMIZER_SGD)
+            fprintf(f, " --momentum %g", d->momentum);
+        fprintf(f, " --batch %" PRIu64 " --lr-gamma %g\n", d->batch_size, d->lr_gamma);
+    }
+    fputs("\nThe run is deterministic for a given --seed and OPENBLAS_NUM_THREADS.\n", f);
+}
+
+static int set_option(fnn_train_options *o, int key, double value, const char *what)
+{
+    int rc = fnn_train_options_set(o, key, value);
+    if (rc != FNN_OK)
+        return fail(rc, fnn_train_options_errmsg(o), "setting %s", what);
+    return EXIT_OK;
+}
+
+static int cmd_train(const struct command *cmd, int argc, char **argv)
+{
+    enum {
+        DATA, ARCH, EPOCHS, OUT, BATCH, LR, OPTIMIZER, MOMENTUM, WEIGHT_DECAY, LR_STEP,
+        LR_GAMMA, SEED, NORMALIZE, NOPTS
+    };
+    struct opt o[NOPTS] = {
+        [DATA] = {"data", NULL},       [ARCH] = {"arch", NULL},
+        [EPOCHS] = {"epochs", NULL},   [OUT] = {"out", NULL},
+        [BATCH] = {"batch", NULL},     [LR] = {"lr", NULL},
+        [OPTIMIZER] = {"optimizer", NULL}, [MOMENTUM] = {"momentum", NULL},
+        [WEIGHT_DECAY] = {"weight-decay", NULL}, [LR_STEP] = {"lr-step", NULL},
+        [LR_GAMMA] = {"lr-gamma", NULL}, [SEED] = {"seed", NULL},
+        [NORMALIZE] = {"normalize", NULL},
+    };
+    static const char *const required[] = {"data", "arch", "epochs", "out", NULL};
+    int p = parse_opts(cmd, argc, argv, o, NOPTS);
+    if (p != PARSE_OK)
+        return p == PARSE_HELP ? EXIT_OK : EXIT_USAGE;
+    if (check_required(cmd, o, NOPTS, required) != EXIT_OK)
+        return EXIT_USAGE;
+
+    const struct arch_defaults *d = &arch_defaults[COUNT(arch_defaults) - 1];
+    for (size_t k = 0; k + 1 < COUNT(arch_defaults); k++) {
+        if (strcmp(arch_defaults[k].arch, o[ARCH].value) == 0)
+            d = &arch_defaults[k];
+    }
+    uint64_t epochs = 0, batch = d->batch_size, lr_step = 1, seed = 0, normalize = 1;
+    double lr = d->learning_rate, momentum = d->momentum, weight_decay = 0,
+           gamma = d->lr_gamma;
+    int optimizer = d->optimizer;
+    if (opt_uint(cmd, &o[EPOCHS], 1, UINT32_MAX, &epochs) ||
+        opt_uint(cmd, &o[BATCH], 1, 65536, &batch) ||
+        opt_real(cmd, &o[LR], 0, 1, HUGE_VAL, 1, &lr) ||
+        opt_choice(cmd, &o[OPTIMIZER], optimizer_names, COUNT(optimizer_names), &optimizer) ||
+        opt_real(cmd, &o[MOMENTUM], 0, 0, 1, 1, &momentum) ||
+        opt_real(cmd, &o[WEIGHT_DECAY], 0, 0, HUGE_VAL, 1, &weight_decay) ||
+        opt_uint(cmd, &o[LR_STEP], 1, UINT32_MAX, &lr_step) ||
+        opt_real(cmd, &o[LR_GAMMA], 0, 1, 1, 0, &gamma) ||
+        opt_uint(cmd, &o[SEED], 0, (UINT64_C(1) << 53), &seed) ||
+        opt_uint(cmd, &o[NORMALIZE], 0, 1, &normalize))
+        return EXIT_USAGE;
+    if (o[MOMENTUM].value && optimizer != FNN_OPTIMIZER_SGD)
+        return usage_error(cmd, "train: --momentum applies to --optimizer sgd only");
+    const char *data = o[DATA].value, *out = o[OUT].value;
+    int early = check_output_path(cmd, out);
+    if (early != EXIT_OK)
+        return early;
+
+    int rc = EXIT_FAIL, st;
+    fnn_dataset *train = NULL, *test = NULL;
+    fnn_model *m = NULL;
+    fnn_train_options *opts = NULL;
+    char *spec = NULL;
+    char err[512] = "";
+    struct progress prog = {.draw = isatty(STDERR_FILENO), .epochs = epochs};
+    float mean = 0, sd = 1;
+
+    /* The model first: a mistyped specification fails before any loading. */
+    st = fnn_model_create(&m, o[ARCH].value, seed, err, sizeof err);
+    if (st != FNN_OK) {
+        fail(st, err, "creating a model from '%s'", o[ARCH].value);
+        goto done;
+    }
+    if (load_split(data, FNN_SPLIT_TRAIN, &train) || load_split(data, FNN_SPLIT_TEST, &test))
+        goto done;
+    st = fnn_train_options_create(&opts);
+    if (st != FNN_OK) {
+        fail(st, "", "creating training options");
+        goto done;
+    }
+    if (normalize) {
+        /* Statistics of the training set, applied to both splits. */
+        st = fnn_dataset_channel_stats(train, &mean, &sd, 1);
+        if (st == FNN_OK)
+            st = fnn_dataset_set_normalization(train, &mean, &sd, 1);
+        if (st == FNN_OK)
+            st = fnn_dataset_set_normalization(test, &mean, &sd, 1);
+        if (st != FNN_OK) {
+            fail(st, fnn_dataset_errmsg(train), "normalising %s", data);
+            goto done;
+        }
+    }
+    if (set_option(opts, FNN_TRAIN_EPOCHS, (double)epochs, "--epochs") ||
+        set_option(opts, FNN_TRAIN_LEARNING_RATE, lr, "--lr") ||
+        set_option(opts, FNN_TRAIN_SEED, (double)seed, "--seed") ||
+        set_option(opts, FNN_TRAIN_LR_SCHEDULE, gamma < 1 ? FNN_LR_STEP : FNN_LR_CONSTANT,
+                   "the schedule") ||
+        set_option(opts, FNN_TRAIN_LR_STEP, (double)lr_step, "--lr-step") ||
+        set_option(opts, FNN_TRAIN_LR_GAMMA, gamma, "--lr-gamma") ||
+        set_option(opts, FNN_TRAIN_BATCH_SIZE, (double)batch, "--batch") ||
+        set_option(opts, FNN_TRAIN_OPTIMIZER, optimizer, "--optimizer") ||
+        set_option(opts, FNN_TRAIN_WEIGHT_DECAY, weight_decay, "--weight-decay") ||
+        (optimizer == FNN_OPTIMIZER_SGD &&
+         set_option(opts, FNN_TRAIN_MOMENTUM, momentum, "--momentum")))
+        goto done;
+    st = fnn_train_options_set_progress(opts, on_progress, &prog);
+    if (st != FNN_OK) {
+        fail(st, fnn_train_options_errmsg(opts), "setting the progress callback");
+        goto done;
+    }
+
+    spec = model_spec(m);
+    if (!spec) {
+        fail(FNN_E_NOMEM, "", "reading the model specification");
+        goto done;
+    }
+    printf("model %s (%zu parameters)\n", spec, fnn_model_num_params(m));
+    printf("data %s: %zu train, %zu test samples; %s, lr %g, batch %" PRIu64 "\n", data,
+           fnn_dataset_size(train), fnn_dataset_size(test), optimizer_names[optimizer], lr,
+           batch);
+    fflush(stdout);
+
+    prog.model = m;
+    prog.test = test;
+    prog.epoch_start = now_seconds();
+    st = fnn_model_train(m, train, opts);
+    progress_clear(&prog);
+    if (prog.status != FNN_OK)
+        goto done;
+    if (st != FNN_OK) {
+        fail(st, fnn_model_errmsg(m), "training epoch %" PRIu64, prog.epoch);
+        goto done;
+    }
+    if (normalize) {
+        st = fnn_model_fold_input_normalization(m, &mean, &sd, 1);
+        if (st != FNN_OK) {
+            fail(st, fnn_model_errmsg(m), "folding the input normalisation");
+            goto done;
+        }
+    }
+
+    st = fnn_model_save(m, out);
+    if (st != FNN_OK) {
+        fail(st, fnn_model_errmsg(m), "saving the model to %s", out);
+        goto done;
+    }
+    printf("saved %s\n", out);
+    rc = EXIT_OK;
+done:
+    progress_clear(&prog);
+    free(spec);
+    fnn_train_options_free(opts);
+    fnn_model_free(m);
+    fnn_dataset_free(test);
+    fnn_dataset_free(train);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* fnn eval, fnn info, fnn version                                          */
+/* ------------------------------------------------------------------------ */
+
+static void eval_help(FILE *f)
+{
+    fputs("Usage: fnn eval --model FILE --data DIR [--split test|train]\n"
+          "\n"
+          "Prints the accuracy and mean cross-entropy loss of a saved model on one\n"
+          "split of an MNIST-style data directory.\n"
+          "\n"
+          "  --model FILE        a model saved by 'fnn train' or fnn_model_save()\n"
+          "  --data DIR          data directory (train-images-idx3-ubyte[.gz], ...)\n"
+          "  --split NAME        test or train [test]\n",
+          f);
+}
+
+static int cmd_eval(const struct command *cmd, int argc, char **argv)
+{
+    enum { MODEL, DATA, SPLIT, NOPTS };
+    struct opt o[NOPTS] = {
+        [MODEL] = {"model", NULL}, [DATA] = {"data", NULL}, [SPLIT] = {"split", NULL}};
+    static const char *const required[] = {"model", "data", NULL};
+    int p = parse_opts(cmd, argc, argv, o, NOPTS);
+    if (p != PARSE_OK)
+        return p == PARSE_HELP ? EXIT_OK : EXIT_USAGE;
+    int split = FNN_SPLIT_TEST;
+    if (check_required(cmd, o, NOPTS, required) ||
+        opt_choice(cmd, &o[SPLIT], split_names, COUNT(split_names), &split))
+        return EXIT_USAGE;
+
+    int rc = EXIT_FAIL;
+    fnn_model *m = NULL;
+    fnn_dataset *ds = NULL;
+    if (load_model(o[MODEL].value, &m) || load_split(o[DATA].value, split, &ds))
+        goto done;
+    double acc = 0, loss = 0;
+    int st = fnn_model_evaluate(m, ds, &acc, &loss);
+    if (st != FNN_OK) {
+        fail(st, fnn_model_errmsg(m), "evaluating %s on %s", o[MODEL].value, o[DATA].value);
+        goto done;
+    }
+    printf("accuracy %.2f%%  mean loss %.4f  (%zu %s samples)\n", 100.0 * acc, loss,
+           fnn_dataset_size(ds), split_names[split]);
+    rc = EXIT_OK;
+done:
+    fnn_dataset_free(ds);
+    fnn_model_free(m);
+    return rc;
+}
+
+static void info_help(FILE *f)
+{
+    fputs("Usage: fnn info --model FILE\n"
+          "\n"
+          "Prints a saved model's specification, parameter count, number of classes\n"
+          "and input shape.\n",
+          f);
+}
+
+static int cmd_info(const struct command *cmd, int argc, char **argv)
+{
+    enum { MODEL, NOPTS };
+    struct opt o[NOPTS] = {[MODEL] = {"model", NULL}};
+    static const char *const required[] = {"model", NULL};
+    int p = parse_opts(cmd, argc, argv, o, NOPTS);
+    if (p != PARSE_OK)
+        return p == PARSE_HELP ? EXIT_OK : EXIT_USAGE;
+    if (check_required(cmd, o, NOPTS, required))
+        return EXIT_USAGE;
+
+    fnn_model *m = NULL;
+    if (load_model(o[MODEL].value, &m))
+        return EXIT_FAIL;
+    char *spec = model_spec(m);
+    uint32_t rows = 0, cols = 0, channels = 0;
+    int st = fnn_model_input_shape(m, &rows, &cols, &channels);
+    int rc = EXIT_OK;
+    if (!spec) {
+        rc = fail(FNN_E_NOMEM, "", "reading the model specification");
+    } else if (st != FNN_OK) {
+        rc = fail(st, fnn_model_errmsg(m), "reading the input shape");
+    } else {
+        printf("spec        %s\n", spec);
+        printf("parameters  %zu\n", fnn_model_num_params(m));
+        printf("classes     %" PRIu32 "\n", fnn_model_num_classes(m));
+        printf("input       %" PRIu32 "x%" PRIu32 "x%" PRIu32 "\n", rows, cols, channels);
+    }
+    free(spec);
+    fnn_model_free(m);
+    return rc;
+}
+
+static void version_help(FILE *f)
+{
+    fputs("Usage: fnn version\n"
+          "\n"
+          "Prints the version of fnn and of the libfnn it runs with.\n",
+          f);
+}
+
+static int cmd_version(const struct command *cmd, int argc, char **argv)
+{
+    int p = parse_opts(cmd, argc, argv, NULL, 0);
+    if (p != PARSE_OK)
+        return p == PARSE_HELP ? EXIT_OK : EXIT_USAGE;
+    printf("fnn %s (libfnn %s)\n", FNN_VERSION_STRING, fnn_version_string());
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static const struct command commands[] = {
+    {"train", "train a model on an MNIST-style data directory", cmd_train, train_help},
+    {"eval", "print a saved model's accuracy and loss on a data set", cmd_eval, eval_help},
+    {"info", "describe a saved model", cmd_info, info_help},
+    {"version", "print the version", cmd_version, version_help},
+};
+
+static void main_help(FILE *f)
+{
+    fputs("Usage: fnn COMMAND [OPTIONS]\n"
+          "\n"
+          "Trains, evaluates and describes libfnn models.\n"
+          "\n"
+          "Commands:\n",
+          f);
+    for (size_t k = 0; k < COUNT(commands); k++)
+        fprintf(f, "  %-9s %s\n", commands[k].name, commands[k].summary);
+    fputs("\nRun 'fnn COMMAND --help' for the options of a command.\n", f);
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t k = 0; k < COUNT(commands); k++) {
+        if (strcmp(commands[k].name, name) == 0)
+            return &commands[k];
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        main_help(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        main_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0)
+        name = "version";
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            main_help(stdout);
+            return EXIT_OK;
+        }
+        const struct command *cmd = find_command(argv[2]);
+        if (!cmd)
+            return usage_error(NULL, "help: unknown command '%s'", argv[2]);
+        cmd->help(stdout);
+        return EXIT_OK;
+    }
+    const struct command *cmd = find_command(name);
+    if (!cmd)
+        return usage_error(NULL, "unknown command '%s'", name);
+    int rc = cmd->run(cmd, argc - 1, argv + 1);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "fnn: writing to standard output: %s\n", strerror(errno));
+        return EXIT_FAIL;
+    }
+    return rc;
+}
