@@ -1,0 +1,274 @@
+/* Forget requests: which positions of a training set to forget, kept
+ * ascending, and the views of that forget set and of its complement. The
+ * request holds its own view of the training set, so the caller may free the
+ * handle it was built from. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- bit sets ---------------------------------------------------------------- */
+
+/* One bit per position below `size`, all clear; NULL on no memory. A bit set
+ * sorts and deduplicates positions in O(n + size / 64) time and size / 8
+ * bytes, less than the 4 * size bytes the request's own view already takes. */
+static uint64_t *bits_new(size_t size)
+{
+    return calloc(size / 64 + 1, sizeof(uint64_t));
+}
+
+/* Sets bit i and returns whether it was already set. */
+static int bits_test_set(uint64_t *bits, size_t i)
+{
+    uint64_t mask = (uint64_t)1 << (i % 64);
+    int was = (bits[i / 64] & mask) != 0;
+    bits[i / 64] |= mask;
+    return was;
+}
+
+/* Writes the set positions below size, ascending, to out. */
+static void bits_list(const uint64_t *bits, size_t size, uint32_t *out)
+{
+    size_t k = 0;
+    for (size_t w = 0; w <= size / 64; w++)
+        for (uint64_t x = bits[w], b = 0; x != 0; x >>= 1, b++)
+            if (x & 1)
+                out[k++] = (uint32_t)(w * 64 + b); /* positions fit u32 */
+}
+
+/* ---- construction -------------------------------------------------------------- */
+
+/* Builds the request over train from idx (n ascending positions, n < size),
+ * taking ownership of idx whatever happens. */
+static int request_new(fnn_forget_request **out, const fnn_dataset *train, uint32_t *idx,
+                       size_t n, int kind, int32_t label, uint64_t seed, const char *what,
+                       char *err, size_t err_size)
+{
+    size_t size = train->n; /* <= FNN__MAX_SAMPLES: the products below fit */
+    fnn_forget_request *r = calloc(1, sizeof *r);
+    uint32_t *all = malloc(size * sizeof *all);
+    int rc = r && all ? FNN_OK : FNN_E_NOMEM;
+    if (rc == FNN_OK) {
+        for (size_t i = 0; i < size; i++)
+            all[i] = (uint32_t)i;
+        rc = fnn__dataset_view(train, all, size, &r->train);
+    }
+    free(all);
+    if (rc != FNN_OK) {
+        free(r);
+        free(idx);
+        return fnn__fail(err, err_size, FNN_E_NOMEM,
+                         "%s: cannot allocate a view of %zu samples", what, size);
+    }
+    r->idx = idx;
+    r->n = n;
+    r->kind = kind;
+    r->label = label;
+    r->seed = seed;
+    *out = r;
+    return FNN_OK;
+}
+
+/* Builds the request from the positions set in bits (n of them, n < size),
+ * freeing bits whatever happens. */
+static int request_from_bits(fnn_forget_request **out, const fnn_dataset *train,
+                             uint64_t *bits, size_t n, int kind, uint64_t seed,
+                             const char *what, char *err, size_t err_size)
+{
+    uint32_t *idx = malloc(n * sizeof *idx); /* n < size <= FNN__MAX_SAMPLES */
+    if (idx)
+        bits_list(bits, train->n, idx);
+    free(bits);
+    if (!idx)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "%s: cannot allocate %zu indices",
+                         what, n);
+    return request_new(out, train, idx, n, kind, -1, seed, what, err, err_size);
+}
+
+/* Checks the arguments every constructor shares; clears *out. */
+static int check_common(fnn_forget_request **out, const fnn_dataset *train,
+                        const char *what, char *err, size_t err_size)
+{
+    if (!out)
+        return fnn__fail(err, err_size, FNN_E_NULL, "%s: out is NULL", what);
+    *out = NULL;
+    if (!train)
+        return fnn__fail(err, err_size, FNN_E_NULL, "%s: train is NULL", what);
+    return FNN_OK;
+}
+
+FNN_API int fnn_forget_request_from_indices(fnn_forget_request **out, const fnn_dataset *train,
+                                            const uint32_t *indices, size_t n, char *err,
+                                            size_t err_size)
+{
+    static const char what[] = "request_from_indices";
+    int rc = check_common(out, train, what, err, err_size);
+    if (rc != FNN_OK)
+        return rc;
+    if (!indices)
+        return fnn__fail(err, err_size, FNN_E_NULL, "%s: indices is NULL", what);
+    if (n == 0)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "%s: no indices (n is 0)", what);
+    size_t size = train->n;
+    for (size_t i = 0; i < n; i++)
+        if (indices[i] >= size)
+            return fnn__fail(err, err_size, FNN_E_RANGE,
+                             "%s: index %lu at position %zu is >= size %zu", what,
+                             (unsigned long)indices[i], i, size);
+    uint64_t *bits = bits_new(size);
+    if (!bits)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "%s: cannot allocate %zu bits", what,
+                         size);
+    /* With every index in range, n > size implies a repeat within size + 1. */
+    for (size_t i = 0; i < n; i++) {
+        if (!bits_test_set(bits, indices[i]))
+            continue;
+        size_t first = 0;
+        while (indices[first] != indices[i])
+            first++;
+        free(bits);
+        return fnn__fail(err, err_size, FNN_E_DUPLICATE,
+                         "%s: index %lu appears at positions %zu and %zu", what,
+                         (unsigned long)indices[i], first, i);
+    }
+    if (n == size) {
+        free(bits);
+        return fnn__fail(err, err_size, FNN_E_EMPTY,
+                         "%s: all %zu samples would be forgotten; nothing would be retained",
+                         what, size);
+    }
+    return request_from_bits(out, train, bits, n, FNN_REQUEST_INDICES, 0, what, err,
+                             err_size);
+}
+
+FNN_API int fnn_forget_request_from_class(fnn_forget_request **out, const fnn_dataset *train,
+                                          int32_t label, char *err, size_t err_size)
+{
+    static const char what[] = "request_from_class";
+    int rc = check_common(out, train, what, err, err_size);
+    if (rc != FNN_OK)
+        return rc;
+    uint32_t classes = train->store->num_classes;
+    if (label < 0 || (uint32_t)label >= classes)
+        return fnn__fail(err, err_size, FNN_E_RANGE, "%s: label %ld is outside [0, %lu)",
+                         what, (long)label, (unsigned long)classes);
+    const int32_t *labels = train->store->labels;
+    size_t size = train->n, n = 0;
+    for (size_t i = 0; i < size; i++)
+        n += labels[fnn__ds_at(train, i)] == label;
+    if (n == 0 || n == size)
+        return fnn__fail(err, err_size, FNN_E_EMPTY,
+                         n == 0 ? "%s: none of the %zu samples has label %ld"
+                                : "%s: all %zu samples have label %ld; nothing would be "
+                                  "retained",
+                         what, size, (long)label);
+    uint32_t *idx = malloc(n * sizeof *idx); /* n < size <= FNN__MAX_SAMPLES */
+    if (!idx)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "%s: cannot allocate %zu indices",
+                         what, n);
+    for (size_t i = 0, k = 0; i < size; i++)
+        if (labels[fnn__ds_at(train, i)] == label)
+            idx[k++] = (uint32_t)i;
+    return request_new(out, train, idx, n, FNN_REQUEST_CLASS, label, 0, what, err, err_size);
+}
+
+FNN_API int fnn_forget_request_random(fnn_forget_request **out, const fnn_dataset *train,
+                                      size_t count, uint64_t seed, char *err, size_t err_size)
+{
+    static const char what[] = "request_random";
+    int rc = check_common(out, train, what, err, err_size);
+    if (rc != FNN_OK)
+        return rc;
+    size_t size = train->n;
+    if (count == 0)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "%s: count is 0", what);
+    if (count >= size)
+        return fnn__fail(err, err_size, FNN_E_RANGE,
+                         "%s: count %zu is not below the size %zu; nothing would be retained",
+                         what, count, size);
+    uint64_t *bits = bits_new(size);
+    if (!bits)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "%s: cannot allocate %zu bits", what,
+                         size);
+    /* Floyd's algorithm: every count-subset of 0..size-1 equally likely, with
+     * count draws and no array of size entries. */
+    fnn__rng rng;
+    fnn__rng_seed(&rng, seed);
+    for (size_t j = size - count; j < size; j++)
+        if (bits_test_set(bits, (size_t)fnn__rng_below(&rng, (uint64_t)j + 1)))
+            bits_test_set(bits, j);
+    return request_from_bits(out, train, bits, count, FNN_REQUEST_RANDOM, seed, what, err,
+                             err_size);
+}
+
+/* ---- queries ---------------------------------------------------------------------- */
+
+FNN_API void fnn_forget_request_free(fnn_forget_request *r)
+{
+    if (!r)
+        return;
+    fnn_dataset_free(r->train);
+    free(r->idx);
+    free(r);
+}
+
+FNN_API size_t fnn_forget_request_size(const fnn_forget_request *r)
+{
+    return r ? r->n : 0;
+}
+
+FNN_API int fnn_forget_request_kind(const fnn_forget_request *r)
+{
+    return r ? r->kind : FNN_E_NULL;
+}
+
+FNN_API int fnn_forget_request_class(const fnn_forget_request *r, int32_t *label)
+{
+    if (!r || !label)
+        return FNN_E_NULL;
+    if (r->kind != FNN_REQUEST_CLASS)
+        return FNN_E_STATE;
+    *label = r->label;
+    return FNN_OK;
+}
+
+FNN_API int fnn_forget_request_indices(const fnn_forget_request *r, uint32_t *out, size_t n)
+{
+    if (!r || !out)
+        return FNN_E_NULL;
+    if (n < r->n)
+        return FNN_E_SHAPE;
+    memcpy(out, r->idx, r->n * sizeof *out);
+    return FNN_OK;
+}
+
+FNN_API int fnn_forget_request_forget_set(const fnn_forget_request *r, fnn_dataset **out)
+{
+    if (out)
+        *out = NULL;
+    if (!r || !out)
+        return FNN_E_NULL;
+    return fnn__dataset_view(r->train, r->idx, r->n, out);
+}
+
+FNN_API int fnn_forget_request_retain_set(const fnn_forget_request *r, fnn_dataset **out)
+{
+    if (out)
+        *out = NULL;
+    if (!r || !out)
+        return FNN_E_NULL;
+    size_t size = r->train->n, m = size - r->n; /* constructors keep m >= 1 */
+    uint32_t *keep = malloc(m * sizeof *keep);
+    if (!keep)
+        return FNN_E_NOMEM;
+    /* One merge pass: the positions of 0..size-1 that idx (ascending) skips. */
+    for (size_t i = 0, j = 0, k = 0; i < size; i++) {
+        if (j < r->n && r->idx[j] == i)
+            j++;
+        else
+            keep[k++] = (uint32_t)i;
+    }
+    int rc = fnn__dataset_view(r->train, keep, m, out);
+    free(keep);
+    return rc;
+}
