@@ -1,0 +1,213 @@
+/* Integration tests on the real data sets (FNN_DATA_DIR holds mnist/ and
+ * fashion-mnist/): training accuracy, save/load, and post-hoc forgetting. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fnn/fnn.h>
+
+static char dir_buf[4096];
+
+static const char *data_dir(const char *name)
+{
+    const char *root = getenv("FNN_DATA_DIR");
+    ck_assert_msg(root != NULL, "FNN_DATA_DIR is not set");
+    snprintf(dir_buf, sizeof dir_buf, "%s/%s", root, name);
+    return dir_buf;
+}
+
+static fnn_dataset *load(const char *name, int split)
+{
+    fnn_dataset *ds = NULL;
+    char err[512];
+    int rc = fnn_dataset_load_dir(&ds, data_dir(name), split, err, sizeof err);
+    ck_assert_msg(rc == FNN_OK, "%s", err);
+    return ds;
+}
+
+/* The CLI's recipe for the mlp preset: SGD with momentum, step decay, inputs
+ * normalised while training and the normalisation folded in afterwards. */
+static fnn_model *train_mlp(fnn_dataset *train, uint32_t epochs)
+{
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_create(&m, "mlp", 1, NULL, 0), FNN_OK);
+    float mean, sd, zero = 0, one = 1;
+    ck_assert_int_eq(fnn_dataset_channel_stats(train, &mean, &sd, 1), FNN_OK);
+    ck_assert_int_eq(fnn_dataset_set_normalization(train, &mean, &sd, 1), FNN_OK);
+    fnn_train_options *o = NULL;
+    ck_assert_int_eq(fnn_train_options_create(&o), FNN_OK);
+    fnn_train_options_set(o, FNN_TRAIN_OPTIMIZER, FNN_OPTIMIZER_SGD);
+    fnn_train_options_set(o, FNN_TRAIN_LEARNING_RATE, 0.05);
+    fnn_train_options_set(o, FNN_TRAIN_MOMENTUM, 0.9);
+    fnn_train_options_set(o, FNN_TRAIN_BATCH_SIZE, 128);
+    fnn_train_options_set(o, FNN_TRAIN_EPOCHS, epochs);
+    fnn_train_options_set(o, FNN_TRAIN_LR_SCHEDULE, FNN_LR_STEP);
+    fnn_train_options_set(o, FNN_TRAIN_LR_GAMMA, 0.7);
+    ck_assert_msg(fnn_model_train(m, train, o) == FNN_OK, "%s", fnn_model_errmsg(m));
+    fnn_train_options_free(o);
+    ck_assert_int_eq(fnn_model_fold_input_normalization(m, &mean, &sd, 1), FNN_OK);
+    ck_assert_int_eq(fnn_dataset_set_normalization(train, &zero, &one, 1), FNN_OK);
+    return m;
+}
+
+static double accuracy(fnn_model *m, fnn_dataset *ds)
+{
+    double acc = -1;
+    ck_assert_msg(fnn_model_evaluate(m, ds, &acc, NULL) == FNN_OK, "%s", fnn_model_errmsg(m));
+    return acc;
+}
+
+/* Accuracy over the samples whose label is (invert == 0) or is not cls. */
+static double class_accuracy(fnn_model *m, fnn_dataset *ds, int32_t cls, int invert)
+{
+    size_t n = fnn_dataset_size(ds), hits = 0, total = 0;
+    int32_t *pred = malloc(n * sizeof *pred), *y = malloc(n * sizeof *y);
+    ck_assert_int_eq(fnn_model_predict(m, ds, pred, n), FNN_OK);
+    ck_assert_int_eq(fnn_dataset_labels(ds, y, n), FNN_OK);
+    for (size_t i = 0; i < n; i++)
+        if ((y[i] == cls) != invert) {
+            total++;
+            hits += pred[i] == y[i];
+        }
+    free(pred);
+    free(y);
+    return (double)hits / (double)total;
+}
+
+START_TEST(test_fashion_mlp_one_epoch)
+{
+    fnn_dataset *train = load("fashion-mnist", FNN_SPLIT_TRAIN);
+    fnn_dataset *test = load("fashion-mnist", FNN_SPLIT_TEST);
+    ck_assert_uint_eq(fnn_dataset_size(train), 60000);
+    ck_assert_uint_eq(fnn_dataset_size(test), 10000);
+    fnn_model *m = train_mlp(train, 1);
+    double acc = accuracy(m, test);
+    ck_assert_msg(acc >= 0.80, "test accuracy %.4f after one epoch", acc);
+
+    /* Save and load give back the same predictions. */
+    char path[] = "/tmp/fnn-integration-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fnn_model_save(m, path), FNN_OK);
+    fnn_model *copy = NULL;
+    char err[512];
+    ck_assert_msg(fnn_model_load(&copy, path, err, sizeof err) == FNN_OK, "%s", err);
+    ck_assert_double_eq(accuracy(copy, test), acc);
+    remove(path);
+    fnn_model_free(copy);
+    fnn_model_free(m);
+    fnn_dataset_free(train);
+    fnn_dataset_free(test);
+}
+END_TEST
+
+/* One model trained once for the forgetting tests. */
+static fnn_dataset *mnist_train, *mnist_test;
+static fnn_model *mnist_model;
+
+static void mnist_setup(void)
+{
+    mnist_train = load("mnist", FNN_SPLIT_TRAIN);
+    mnist_test = load("mnist", FNN_SPLIT_TEST);
+    mnist_model = train_mlp(mnist_train, 3);
+}
+
+static void mnist_teardown(void)
+{
+    fnn_model_free(mnist_model);
+    fnn_dataset_free(mnist_train);
+    fnn_dataset_free(mnist_test);
+}
+
+static fnn_model *fresh_copy(void)
+{
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_clone(mnist_model, &m), FNN_OK);
+    return m;
+}
+
+START_TEST(test_mnist_forget_class)
+{
+    const int32_t cls = 3;
+    fnn_model *m = fresh_copy();
+    double cls_before = class_accuracy(m, mnist_test, cls, 0);
+    double others_before = class_accuracy(m, mnist_test, cls, 1);
+    ck_assert_double_ge(cls_before, 0.95);
+    fnn_forget_request *req = NULL;
+    ck_assert_int_eq(fnn_forget_request_from_class(&req, mnist_train, cls, NULL, 0), FNN_OK);
+    fnn_forget_options *o = NULL;
+    fnn_forget_report *rep = NULL;
+    fnn_forget_options_create(&o);
+    fnn_forget_report_create(&rep);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_POLICY, FNN_POLICY_RANK), FNN_OK);
+    ck_assert_msg(fnn_model_forget(m, req, mnist_test, o, rep) == FNN_OK, "%s",
+                  fnn_model_errmsg(m));
+    double cls_after = class_accuracy(m, mnist_test, cls, 0);
+    double others_after = class_accuracy(m, mnist_test, cls, 1);
+    ck_assert_msg(cls_after < 0.05, "class %d test accuracy %.4f after forgetting", cls,
+                  cls_after);
+    ck_assert_msg(fabs(others_after - others_before) <= 0.03,
+                  "other classes: %.4f before, %.4f after", others_before, others_after);
+    double forget_after;
+    fnn_forget_report_get(rep, FNN_REPORT_FORGET_ACC_AFTER, &forget_after);
+    ck_assert_double_lt(forget_after, 0.05);
+    fnn_forget_report_free(rep);
+    fnn_forget_options_free(o);
+    fnn_forget_request_free(req);
+    fnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_mnist_forget_random)
+{
+    fnn_model *m = fresh_copy();
+    double test_before = accuracy(m, mnist_test);
+    fnn_forget_request *req = NULL;
+    ck_assert_int_eq(fnn_forget_request_random(&req, mnist_train, 6000, 11, NULL, 0), FNN_OK);
+    fnn_forget_report *rep = NULL;
+    fnn_forget_report_create(&rep);
+    ck_assert_msg(fnn_model_forget(m, req, mnist_test, NULL, rep) == FNN_OK, "%s",
+                  fnn_model_errmsg(m));
+    fnn_dataset *forget = NULL;
+    ck_assert_int_eq(fnn_forget_request_forget_set(req, &forget), FNN_OK);
+    double forget_after = accuracy(m, forget), test_after = accuracy(m, mnist_test);
+    ck_assert_msg(fabs(forget_after - test_after) <= 0.01,
+                  "forget-set accuracy %.4f vs held-out %.4f", forget_after, test_after);
+    ck_assert_msg(fabs(test_after - test_before) <= 0.02, "test accuracy %.4f -> %.4f",
+                  test_before, test_after);
+    double v;
+    fnn_forget_report_get(rep, FNN_REPORT_FORGET_ACC_AFTER, &v);
+    ck_assert_double_eq_tol(v, forget_after, 1e-12);
+    fnn_dataset_free(forget);
+    fnn_forget_report_free(rep);
+    fnn_forget_request_free(req);
+    fnn_model_free(m);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("integration");
+    TCase *tc = tcase_create("train");
+    tcase_set_timeout(tc, 1200);
+    tcase_add_test(tc, test_fashion_mlp_one_epoch);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("forget");
+    tcase_set_timeout(tc, 1200);
+    tcase_add_unchecked_fixture(tc, mnist_setup, mnist_teardown);
+    tcase_add_test(tc, test_mnist_forget_class);
+    tcase_add_test(tc, test_mnist_forget_random);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
