@@ -190,7 +190,7 @@ static int mean_preactivations(fnn_model *m, const fnn_dataset *ds, double **mea
             if (!L->tau)
                 continue;
             int in = (int)L->in_dim, out = (int)L->units;
-            fnn__gemm(m, 0, 1, (int)count, out, in, 1.0f, m->ws.cur[i], in,
+            fnn__gemm(m, 0, 1, (int)count, out, in, 1.0f, fnn__dense_input(m, i), in,
                       m->params + L->w_off, in, 0.0f, a, out);
             const float *b = m->params + L->b_off;
             double *s = means[k++];

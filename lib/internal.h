@@ -132,6 +132,11 @@ typedef struct fnn__layer {
     uint32_t k;                /* conv2d kernel / maxpool window */
     float p;                   /* dropout probability */
     int relu;                  /* dense/conv2d: a following relu is fused here */
+    /* Physical layout of the layer's input buffer: channel-major
+     * [cm_c][batch][cm_hw] when in_cm (what conv2d and maxpool produce and
+     * consume), else sample-major [batch][in_dim] with channels last. */
+    int in_cm;
+    uint32_t cm_c, cm_hw;
     uint32_t in_h, in_w, in_c; /* input shape (a vector is in_h x 1 x 1) */
     uint32_t out_h, out_w, out_c;
     size_t in_dim, out_dim;
@@ -148,6 +153,7 @@ typedef struct fnn__layer {
 /* Parsed specification. */
 typedef struct fnn__spec {
     uint32_t in_h, in_w, in_c;
+    int input_to_cm;           /* a multi-channel input is made channel-major first */
     fnn__layer *layers;        /* includes relu layers; see fnn__layer.relu */
     size_t n_layers;
 } fnn__spec;
@@ -177,6 +183,9 @@ typedef struct fnn__ws {
     float **cur;               /* n_layers + 1 buffers in use by the last forward */
     float *grad_a, *grad_b;    /* ping-pong gradients, batch * max_dim */
     float **col;               /* per layer: im2col buffer (conv2d) or NULL */
+    float **xt;                /* per layer: sample-major copy of a channel-major
+                                  dense input, or NULL */
+    float *xin;                /* channel-major copy of a multi-channel input */
     uint32_t **arg;            /* per layer: maxpool argmax or NULL */
     float **mask;              /* per layer: dropout scale or NULL */
     int32_t *y;                /* batch labels */
@@ -224,6 +233,8 @@ int fnn__model_check_data(fnn_model *m, const fnn_dataset *ds, int need_labels);
 /* Forward pass of count samples already in ws.act[0]. training != 0 draws
  * dropout masks and keeps what backward needs. Returns the logits buffer. */
 float *fnn__forward(fnn_model *m, size_t count, int training);
+/* The sample-major input the last forward pass gave dense layer i. */
+const float *fnn__dense_input(fnn_model *m, size_t i);
 /* Softmax cross-entropy on logits: writes per-sample losses to ws.loss and,
  * when dlogits != NULL, (softmax - onehot) * grad_scale into dlogits. Returns
  * the summed loss. */

@@ -89,97 +89,159 @@ FNN__HOT void fnn__relu_grad(float *restrict g, const float *restrict y, size_t 
         g[i] = y[i] > 0.0f ? g[i] : 0.0f;
 }
 
-void fnn__im2col(const float *restrict x, size_t batch, uint32_t h, uint32_t w, uint32_t c,
-                 uint32_t k, float *restrict col)
+FNN__HOT void fnn__bias_act_cm(float *restrict y, size_t channels, size_t plane,
+                               const float *restrict b, int relu)
 {
-    uint32_t oh = h - k + 1, ow = w - k + 1;
-    size_t kc = (size_t)k * c, kkc = kc * k;
-    for (size_t b = 0; b < batch; b++) {
-        const float *xb = x + b * (size_t)h * w * c;
-        for (uint32_t oy = 0; oy < oh; oy++)
-            for (uint32_t ox = 0; ox < ow; ox++) {
-                float *restrict dst = col + ((b * oh + oy) * ow + ox) * kkc;
-                for (uint32_t ky = 0; ky < k; ky++) {
-                    /* Kernel row ky covers k * c contiguous input floats. */
-                    const float *restrict src = xb + ((size_t)(oy + ky) * w + ox) * c;
-                    for (size_t j = 0; j < kc; j++)
-                        dst[ky * kc + j] = src[j];
-                }
+    for (size_t c = 0; c < channels; c++) {
+        float *restrict yc = y + c * plane;
+        const float bc = b[c];
+        if (relu)
+            for (size_t j = 0; j < plane; j++) {
+                float v = yc[j] + bc;
+                yc[j] = v > 0.0f ? v : 0.0f;
             }
+        else
+            for (size_t j = 0; j < plane; j++)
+                yc[j] += bc;
     }
 }
 
-void fnn__col2im(const float *restrict col, size_t batch, uint32_t h, uint32_t w, uint32_t c,
-                 uint32_t k, float *restrict dx)
+FNN__HOT void fnn__act_grad_bias_cm(float *restrict g, const float *restrict y,
+                                    size_t channels, size_t plane, int relu,
+                                    float *restrict db)
 {
-    uint32_t oh = h - k + 1, ow = w - k + 1;
-    size_t kc = (size_t)k * c, kkc = kc * k;
-    memset(dx, 0, batch * (size_t)h * w * c * sizeof *dx);
-    for (size_t b = 0; b < batch; b++) {
-        float *db = dx + b * (size_t)h * w * c;
-        for (uint32_t oy = 0; oy < oh; oy++)
-            for (uint32_t ox = 0; ox < ow; ox++) {
-                const float *restrict src = col + ((b * oh + oy) * ow + ox) * kkc;
-                for (uint32_t ky = 0; ky < k; ky++) {
-                    float *restrict dst = db + ((size_t)(oy + ky) * w + ox) * c;
-                    for (size_t j = 0; j < kc; j++)
-                        dst[j] += src[ky * kc + j];
-                }
+    enum { LANES = 16 };
+    for (size_t c = 0; c < channels; c++) {
+        float *restrict gc = g + c * plane;
+        const float *restrict yc = y + c * plane;
+        /* Independent partial sums, so the reduction vectorises. */
+        float acc[LANES] = {0};
+        size_t j = 0;
+        for (; j + LANES <= plane; j += LANES)
+            for (size_t l = 0; l < LANES; l++) {
+                float v = relu && yc[j + l] <= 0.0f ? 0.0f : gc[j + l];
+                gc[j + l] = v;
+                acc[l] += v;
             }
+        float sum = 0.0f;
+        for (; j < plane; j++) {
+            float v = relu && yc[j] <= 0.0f ? 0.0f : gc[j];
+            gc[j] = v;
+            sum += v;
+        }
+        for (size_t l = 0; l < LANES; l++)
+            sum += acc[l];
+        db[c] = sum;
     }
 }
 
-void fnn__maxpool(const float *restrict x, size_t batch, uint32_t h, uint32_t w, uint32_t c,
-                  uint32_t k, float *restrict y, uint32_t *restrict arg)
+void fnn__im2col_cm(const float *restrict x, size_t batch, uint32_t c, uint32_t h, uint32_t w,
+                    uint32_t k, float *restrict col)
+{
+    uint32_t oh = h - k + 1, ow = w - k + 1;
+    size_t rows = batch * oh * ow, hw = (size_t)h * w;
+    for (uint32_t ch = 0; ch < c; ch++)
+        for (uint32_t ky = 0; ky < k; ky++)
+            for (uint32_t kx = 0; kx < k; kx++) {
+                float *restrict dst = col + (((size_t)ch * k + ky) * k + kx) * rows;
+                for (size_t b = 0; b < batch; b++) {
+                    const float *xp = x + ((size_t)ch * batch + b) * hw + (size_t)ky * w + kx;
+                    for (uint32_t oy = 0; oy < oh; oy++) {
+                        const float *restrict src = xp + (size_t)oy * w;
+                        float *restrict d = dst + (b * oh + oy) * ow;
+                        for (uint32_t ox = 0; ox < ow; ox++)
+                            d[ox] = src[ox];
+                    }
+                }
+            }
+}
+
+void fnn__col2im_cm(const float *restrict col, size_t batch, uint32_t c, uint32_t h,
+                    uint32_t w, uint32_t k, float *restrict dx)
+{
+    uint32_t oh = h - k + 1, ow = w - k + 1;
+    size_t rows = batch * oh * ow, hw = (size_t)h * w;
+    memset(dx, 0, (size_t)c * batch * hw * sizeof *dx);
+    for (uint32_t ch = 0; ch < c; ch++)
+        for (uint32_t ky = 0; ky < k; ky++)
+            for (uint32_t kx = 0; kx < k; kx++) {
+                const float *restrict src = col + (((size_t)ch * k + ky) * k + kx) * rows;
+                for (size_t b = 0; b < batch; b++) {
+                    float *dp = dx + ((size_t)ch * batch + b) * hw + (size_t)ky * w + kx;
+                    for (uint32_t oy = 0; oy < oh; oy++) {
+                        float *restrict d = dp + (size_t)oy * w;
+                        const float *restrict s = src + (b * oh + oy) * ow;
+                        for (uint32_t ox = 0; ox < ow; ox++)
+                            d[ox] += s[ox];
+                    }
+                }
+            }
+}
+
+void fnn__maxpool_cm(const float *restrict x, size_t planes, uint32_t h, uint32_t w,
+                     uint32_t k, float *restrict y, uint32_t *restrict arg)
 {
     uint32_t oh = h / k, ow = w / k;
-    size_t in_dim = (size_t)h * w * c, out_dim = (size_t)oh * ow * c;
-    for (size_t b = 0; b < batch; b++) {
-        const float *xb = x + b * in_dim;
-        float *yb = y + b * out_dim;
-        uint32_t *ab = arg ? arg + b * out_dim : NULL;
+    size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
+    for (size_t p = 0; p < planes; p++) {
+        const float *xp = x + p * hw;
+        float *yp = y + p * ohw;
+        uint32_t *ap = arg ? arg + p * ohw : NULL;
         for (uint32_t oy = 0; oy < oh; oy++)
             for (uint32_t ox = 0; ox < ow; ox++) {
-                float *restrict yo = yb + ((size_t)oy * ow + ox) * c;
-                uint32_t *ao = ab ? ab + ((size_t)oy * ow + ox) * c : NULL;
-                size_t base = ((size_t)oy * k * w + (size_t)ox * k) * c;
-                for (uint32_t ch = 0; ch < c; ch++) {
-                    yo[ch] = xb[base + ch];
-                    if (ao)
-                        ao[ch] = (uint32_t)(base + ch);
-                }
+                uint32_t best = oy * k * w + ox * k;
+                float mx = xp[best];
                 for (uint32_t ky = 0; ky < k; ky++)
                     for (uint32_t kx = 0; kx < k; kx++) {
-                        if (!ky && !kx)
-                            continue;
-                        size_t off = base + ((size_t)ky * w + kx) * c;
-                        const float *restrict xi = xb + off;
-                        if (ao) {
-                            for (uint32_t ch = 0; ch < c; ch++)
-                                if (xi[ch] > yo[ch]) {
-                                    yo[ch] = xi[ch];
-                                    ao[ch] = (uint32_t)(off + ch);
-                                }
-                        } else {
-                            for (uint32_t ch = 0; ch < c; ch++)
-                                yo[ch] = xi[ch] > yo[ch] ? xi[ch] : yo[ch];
+                        uint32_t at = (oy * k + ky) * w + ox * k + kx;
+                        if (xp[at] > mx) {
+                            mx = xp[at];
+                            best = at;
                         }
                     }
+                yp[(size_t)oy * ow + ox] = mx;
+                if (ap)
+                    ap[(size_t)oy * ow + ox] = best;
             }
     }
 }
 
-void fnn__maxpool_grad(const float *restrict gy, const uint32_t *restrict arg, size_t batch,
-                       size_t in_dim, size_t out_dim, float *restrict gx)
+void fnn__maxpool_grad_cm(const float *restrict gy, const uint32_t *restrict arg,
+                          size_t planes, size_t hw, size_t ohw, float *restrict gx)
 {
-    memset(gx, 0, batch * in_dim * sizeof *gx);
-    for (size_t b = 0; b < batch; b++) {
-        float *gxb = gx + b * in_dim;
-        const float *gyb = gy + b * out_dim;
-        const uint32_t *ab = arg + b * out_dim;
-        for (size_t i = 0; i < out_dim; i++)
-            gxb[ab[i]] += gyb[i];
+    memset(gx, 0, planes * hw * sizeof *gx);
+    for (size_t p = 0; p < planes; p++) {
+        float *gp = gx + p * hw;
+        const float *gyp = gy + p * ohw;
+        const uint32_t *ap = arg + p * ohw;
+        for (size_t i = 0; i < ohw; i++)
+            gp[ap[i]] += gyp[i];
     }
+}
+
+void fnn__cm_to_sm(const float *restrict x, size_t c, size_t batch, size_t hw,
+                   float *restrict y)
+{
+    for (size_t b = 0; b < batch; b++)
+        for (size_t ch = 0; ch < c; ch++)
+            memcpy(y + (b * c + ch) * hw, x + (ch * batch + b) * hw, hw * sizeof *y);
+}
+
+void fnn__sm_to_cm(const float *restrict x, size_t c, size_t batch, size_t hw,
+                   float *restrict y)
+{
+    for (size_t b = 0; b < batch; b++)
+        for (size_t ch = 0; ch < c; ch++)
+            memcpy(y + (ch * batch + b) * hw, x + (b * c + ch) * hw, hw * sizeof *y);
+}
+
+void fnn__nhwc_to_cm(const float *restrict x, size_t batch, size_t hw, size_t c,
+                     float *restrict y)
+{
+    for (size_t b = 0; b < batch; b++)
+        for (size_t s = 0; s < hw; s++)
+            for (size_t ch = 0; ch < c; ch++)
+                y[(ch * batch + b) * hw + s] = x[(b * hw + s) * c + ch];
 }
 
 void fnn__dropout(const float *restrict x, float *restrict y, float *restrict mask, size_t n,

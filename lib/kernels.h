@@ -24,19 +24,35 @@ void fnn__act_grad_bias(float *restrict g, const float *restrict y, size_t rows,
                         size_t cols, const float *restrict f, int relu, float *restrict db);
 void fnn__relu(float *restrict y, const float *restrict x, size_t n);
 void fnn__relu_grad(float *restrict g, const float *restrict y, size_t n);
-/* NHWC im2col for a k x k, stride 1, valid convolution: one row per output
- * pixel, columns ordered [ky][kx][c]. */
-void fnn__im2col(const float *restrict x, size_t batch, uint32_t h, uint32_t w, uint32_t c,
-                 uint32_t k, float *restrict col);
-/* Scatter-adds col back into dx (zeroed first). */
-void fnn__col2im(const float *restrict col, size_t batch, uint32_t h, uint32_t w, uint32_t c,
-                 uint32_t k, float *restrict dx);
-/* k x k max pooling, stride k; arg (may be NULL) receives the winning input
- * offset within the sample. */
-void fnn__maxpool(const float *restrict x, size_t batch, uint32_t h, uint32_t w, uint32_t c,
-                  uint32_t k, float *restrict y, uint32_t *restrict arg);
-void fnn__maxpool_grad(const float *restrict gy, const uint32_t *restrict arg, size_t batch,
-                       size_t in_dim, size_t out_dim, float *restrict gx);
+/* Channel-major variants: a buffer is [channels][batch][plane]. */
+/* y[c][j] = act(y[c][j] + b[c]). */
+void fnn__bias_act_cm(float *restrict y, size_t channels, size_t plane, const float *restrict b,
+                      int relu);
+/* In place g = g * [y > 0 if relu], and db[c] = sum of row c of the result. */
+void fnn__act_grad_bias_cm(float *restrict g, const float *restrict y, size_t channels,
+                           size_t plane, int relu, float *restrict db);
+/* im2col for a k x k, stride 1, valid convolution of x [c][batch][h][w] into
+ * col [c][ky][kx][batch * oh * ow]: one row per weight, one column per output
+ * pixel, so that Y[f][pixels] = W[f][c ky kx] col. */
+void fnn__im2col_cm(const float *restrict x, size_t batch, uint32_t c, uint32_t h, uint32_t w,
+                    uint32_t k, float *restrict col);
+/* Scatter-adds col back into dx [c][batch][h][w] (zeroed first). */
+void fnn__col2im_cm(const float *restrict col, size_t batch, uint32_t c, uint32_t h,
+                    uint32_t w, uint32_t k, float *restrict dx);
+/* k x k max pooling, stride k, of `planes` h x w planes; arg (may be NULL)
+ * receives the winning offset within each input plane. */
+void fnn__maxpool_cm(const float *restrict x, size_t planes, uint32_t h, uint32_t w,
+                     uint32_t k, float *restrict y, uint32_t *restrict arg);
+void fnn__maxpool_grad_cm(const float *restrict gy, const uint32_t *restrict arg,
+                          size_t planes, size_t hw, size_t ohw, float *restrict gx);
+/* [c][batch][hw] <-> [batch][c][hw] (a dense layer's sample-major input). */
+void fnn__cm_to_sm(const float *restrict x, size_t c, size_t batch, size_t hw,
+                   float *restrict y);
+void fnn__sm_to_cm(const float *restrict x, size_t c, size_t batch, size_t hw,
+                   float *restrict y);
+/* [batch][hw][c] (channels last) -> [c][batch][hw]. */
+void fnn__nhwc_to_cm(const float *restrict x, size_t batch, size_t hw, size_t c,
+                     float *restrict y);
 /* Inverted dropout: mask = 0 or 1/(1-p), y = x * mask. */
 void fnn__dropout(const float *restrict x, float *restrict y, float *restrict mask, size_t n,
                   float p, fnn__rng *rng);

@@ -154,6 +154,11 @@ void fnn__model_release_ws(fnn_model *m)
     if (ws->col)
         for (size_t i = 0; i < nl; i++)
             free(ws->col[i]);
+    if (ws->xt)
+        for (size_t i = 0; i < nl; i++)
+            free(ws->xt[i]);
+    free(ws->xt);
+    free(ws->xin);
     if (ws->arg)
         for (size_t i = 0; i < nl; i++)
             free(ws->arg[i]);
@@ -225,12 +230,14 @@ int fnn__model_reserve(fnn_model *m, size_t batch, int training)
     ws->act = calloc(nl + 1, sizeof *ws->act);
     ws->cur = calloc(nl + 1, sizeof *ws->cur);
     ws->col = calloc(nl, sizeof *ws->col);
+    ws->xt = calloc(nl, sizeof *ws->xt);
     ws->arg = calloc(nl, sizeof *ws->arg);
     ws->mask = calloc(nl, sizeof *ws->mask);
-    int ok = ws->act && ws->cur && ws->col && ws->arg && ws->mask;
+    int ok = ws->act && ws->cur && ws->col && ws->xt && ws->arg && ws->mask;
     size_t sz;
     if (ok)
-        ok = !fnn__mul(batch, in_dim, &sz) && (ws->act[0] = fnn__alloc_floats(sz));
+        ok = !fnn__mul(batch, in_dim, &sz) && (ws->act[0] = fnn__alloc_floats(sz)) &&
+             (!s->input_to_cm || (ws->xin = fnn__alloc_floats(sz)));
     for (size_t i = 0; ok && i < nl; i++) {
         const fnn__layer *L = &s->layers[i];
         if (L->out_dim > max_dim)
@@ -243,6 +250,8 @@ int fnn__model_reserve(fnn_model *m, size_t batch, int training)
             ok = !fnn__mul(batch, rows, &sz) && !fnn__mul(sz, kkc, &sz) &&
                  (ws->col[i] = fnn__alloc_floats(sz));
         }
+        if (ok && L->kind == FNN__L_DENSE && L->in_cm && L->cm_c > 1)
+            ok = !fnn__mul(batch, L->in_dim, &sz) && (ws->xt[i] = fnn__alloc_floats(sz));
         if (ok && L->kind == FNN__L_MAXPOOL)
             ok = !fnn__mul(batch, L->out_dim, &sz) && !fnn__mul(sz, sizeof(uint32_t), &sz) &&
                  (ws->arg[i] = malloc(sz));
@@ -455,11 +464,19 @@ FNN_API int fnn_model_fold_input_normalization(fnn_model *m, const float *mean,
     }
     size_t row = L->n_w / L->units;
     float *w = m->params + L->w_off, *b = m->params + L->b_off;
+    /* Which input channel weight j of a row reads: conv2d rows are
+     * [c][ky][kx]; dense rows follow the input buffer, [c][plane] when it is
+     * channel-major with several channels, else channels last. */
+    size_t block = 0;
+    if (L->kind == FNN__L_CONV2D)
+        block = (size_t)L->k * L->k;
+    else if (L->in_cm && L->cm_c > 1)
+        block = L->cm_hw;
     for (uint32_t u = 0; u < L->units; u++) {
         float *wr = w + (size_t)u * row;
         double shift = 0.0;
         for (size_t j = 0; j < row; j++) {
-            size_t c = j % C;
+            size_t c = block ? j / block : j % C;
             shift += (double)wr[j] * mean[c] / std[c];
             wr[j] /= std[c];
         }

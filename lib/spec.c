@@ -134,6 +134,22 @@ static int layer_shapes(fnn__layer *L, char *err, size_t err_size, size_t idx)
     return FNN_OK;
 }
 
+/* Whether, in the layer list after "input:...", a conv2d or maxpool comes
+ * before any dense or flatten layer. */
+static int first_spatial_before_dense(const char *p, const char *end)
+{
+    const char *q = memchr(p, ',', (size_t)(end - p));
+    while (q && q < end) {
+        p = q + 1;
+        if (!strncmp(p, "conv2d", 6) || !strncmp(p, "maxpool", 7))
+            return 1;
+        if (!strncmp(p, "dense", 5) || !strncmp(p, "flatten", 7))
+            return 0;
+        q = memchr(p, ',', (size_t)(end - p));
+    }
+    return 0;
+}
+
 int fnn__spec_parse(const char *text, fnn__spec *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
@@ -168,6 +184,9 @@ int fnn__spec_parse(const char *text, fnn__spec *out, char *err, size_t err_size
         return fnn__fail(err, err_size, FNN_E_NOMEM, "out of memory parsing spec");
 
     uint32_t h = 0, w = 0, c = 0;
+    /* Physical layout while walking the layers (see fnn__layer.in_cm). */
+    int cm = 0;
+    uint32_t phys_c = 1, phys_hw = 1;
     size_t n = 0, idx = 0;
     int rc = FNN_OK;
     const char *p = buf, *bend = buf + blen;
@@ -212,6 +231,13 @@ int fnn__spec_parse(const char *text, fnn__spec *out, char *err, size_t err_size
             h = dims[0];
             w = dims[1];
             c = dims[2];
+            /* One channel: sample-major and channel-major are the same bytes.
+             * Several: channel-major when the first layer that cares about
+             * layout is conv2d or maxpool (then the input is transposed once). */
+            cm = c == 1 || first_spatial_before_dense(buf, bend);
+            out->input_to_cm = c > 1 && cm;
+            phys_c = c;
+            phys_hw = h * w;
             out->in_h = h;
             out->in_w = w;
             out->in_c = c;
@@ -261,6 +287,23 @@ int fnn__spec_parse(const char *text, fnn__spec *out, char *err, size_t err_size
             }
             if ((rc = layer_shapes(L, err, err_size, idx)) != FNN_OK)
                 goto fail;
+            if ((L->kind == FNN__L_CONV2D || L->kind == FNN__L_MAXPOOL) && !cm) {
+                /* Only a dense layer's output (one channel) gets here. */
+                cm = 1;
+                phys_c = L->in_c;
+                phys_hw = L->in_h * L->in_w;
+            }
+            L->in_cm = cm;
+            L->cm_c = phys_c;
+            L->cm_hw = phys_hw;
+            if (L->kind == FNN__L_CONV2D || L->kind == FNN__L_MAXPOOL) {
+                phys_c = L->out_c;
+                phys_hw = L->out_h * L->out_w;
+            } else if (L->kind == FNN__L_DENSE) {
+                cm = 0;
+                phys_c = 1;
+                phys_hw = L->units;
+            }
             if (L->kind == FNN__L_RELU && n > 0 &&
                 (layers[n - 1].kind == FNN__L_DENSE || layers[n - 1].kind == FNN__L_CONV2D) &&
                 !layers[n - 1].relu)

@@ -8,12 +8,32 @@
 
 /* ---- forward / backward -------------------------------------------------- */
 
+/* The sample-major input of dense layer i (transposed from channel-major into
+ * ws.xt[i] when the layer's input buffer is channel-major with channels > 1). */
+static const float *dense_input(fnn_model *m, size_t i, size_t count)
+{
+    const fnn__layer *L = &m->spec.layers[i];
+    if (!m->ws.xt[i])
+        return m->ws.cur[i];
+    fnn__cm_to_sm(m->ws.cur[i], L->cm_c, count, L->cm_hw, m->ws.xt[i]);
+    return m->ws.xt[i];
+}
+
+const float *fnn__dense_input(fnn_model *m, size_t i)
+{
+    return m->ws.xt[i] ? m->ws.xt[i] : m->ws.cur[i];
+}
+
 float *fnn__forward(fnn_model *m, size_t count, int training)
 {
     fnn__ws *ws = &m->ws;
     const fnn__spec *s = &m->spec;
     const int B = (int)count;
     ws->cur[0] = ws->act[0];
+    if (s->input_to_cm) {
+        fnn__nhwc_to_cm(ws->act[0], count, (size_t)s->in_h * s->in_w, s->in_c, ws->xin);
+        ws->cur[0] = ws->xin;
+    }
     for (size_t i = 0; i < s->n_layers; i++) {
         const fnn__layer *L = &s->layers[i];
         float *x = ws->cur[i], *y = ws->act[i + 1];
@@ -21,21 +41,24 @@ float *fnn__forward(fnn_model *m, size_t count, int training)
         switch (L->kind) {
         case FNN__L_DENSE: {
             int in = (int)L->in_dim, out = (int)L->units;
-            fnn__gemm(m, 0, 1, B, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
+            fnn__gemm(m, 0, 1, B, out, in, 1.0f, dense_input(m, i, count), in, W, in, 0.0f, y,
+                      out);
             fnn__bias_act(y, count, L->units, bias, L->decay_on ? L->decay : NULL, L->relu);
             break;
         }
         case FNN__L_CONV2D: {
-            int rows = B * (int)(L->out_h * L->out_w);
+            /* Y[f][pixels] = W[f][c ky kx] col[c ky kx][pixels], channel-major. */
+            int pixels = B * (int)(L->out_h * L->out_w);
             int kkc = (int)(L->k * L->k * L->in_c), f = (int)L->units;
-            fnn__im2col(x, count, L->in_h, L->in_w, L->in_c, L->k, ws->col[i]);
-            fnn__gemm(m, 0, 1, rows, f, kkc, 1.0f, ws->col[i], kkc, W, kkc, 0.0f, y, f);
-            fnn__bias_act(y, (size_t)rows, L->units, bias, NULL, L->relu);
+            fnn__im2col_cm(x, count, L->in_c, L->in_h, L->in_w, L->k, ws->col[i]);
+            fnn__gemm(m, 0, 0, f, pixels, kkc, 1.0f, W, kkc, ws->col[i], pixels, 0.0f, y,
+                      pixels);
+            fnn__bias_act_cm(y, L->units, (size_t)pixels, bias, L->relu);
             break;
         }
         case FNN__L_MAXPOOL:
-            fnn__maxpool(x, count, L->in_h, L->in_w, L->in_c, L->k, y,
-                         training ? ws->arg[i] : NULL);
+            fnn__maxpool_cm(x, count * L->in_c, L->in_h, L->in_w, L->k, y,
+                            training ? ws->arg[i] : NULL);
             break;
         case FNN__L_RELU:
             if (y)
@@ -83,26 +106,35 @@ void fnn__backward(fnn_model *m, size_t count)
         switch (L->kind) {
         case FNN__L_DENSE: {
             int in = (int)L->in_dim, out = (int)L->units;
+            float *xt = ws->xt[i];
             fnn__act_grad_bias(g, y, count, L->units, L->decay_on ? L->decay : NULL, L->relu,
                                db);
-            fnn__gemm(m, 1, 0, out, in, B, 1.0f, g, out, x, in, 0.0f, dW, in);
-            if (need_dx)
-                fnn__gemm(m, 0, 0, B, in, out, 1.0f, g, out, W, in, 0.0f, other, in);
+            fnn__gemm(m, 1, 0, out, in, B, 1.0f, g, out, fnn__dense_input(m, i), in, 0.0f, dW,
+                      in);
+            if (need_dx) {
+                /* A channel-major input gets its gradient transposed back. */
+                fnn__gemm(m, 0, 0, B, in, out, 1.0f, g, out, W, in, 0.0f, xt ? xt : other, in);
+                if (xt)
+                    fnn__sm_to_cm(xt, L->cm_c, count, L->cm_hw, other);
+            }
             break;
         }
         case FNN__L_CONV2D: {
-            int rows = B * (int)(L->out_h * L->out_w);
+            int pixels = B * (int)(L->out_h * L->out_w);
             int kkc = (int)(L->k * L->k * L->in_c), f = (int)L->units;
-            fnn__act_grad_bias(g, y, (size_t)rows, L->units, NULL, L->relu, db);
-            fnn__gemm(m, 1, 0, f, kkc, rows, 1.0f, g, f, ws->col[i], kkc, 0.0f, dW, kkc);
+            fnn__act_grad_bias_cm(g, y, L->units, (size_t)pixels, L->relu, db);
+            fnn__gemm(m, 0, 1, f, kkc, pixels, 1.0f, g, pixels, ws->col[i], pixels, 0.0f, dW,
+                      kkc);
             if (need_dx) {
-                fnn__gemm(m, 0, 0, rows, kkc, f, 1.0f, g, f, W, kkc, 0.0f, ws->col[i], kkc);
-                fnn__col2im(ws->col[i], count, L->in_h, L->in_w, L->in_c, L->k, other);
+                fnn__gemm(m, 1, 0, kkc, pixels, f, 1.0f, W, kkc, g, pixels, 0.0f, ws->col[i],
+                          pixels);
+                fnn__col2im_cm(ws->col[i], count, L->in_c, L->in_h, L->in_w, L->k, other);
             }
             break;
         }
         case FNN__L_MAXPOOL:
-            fnn__maxpool_grad(g, ws->arg[i], count, L->in_dim, L->out_dim, other);
+            fnn__maxpool_grad_cm(g, ws->arg[i], count * L->in_c, (size_t)L->in_h * L->in_w,
+                                 (size_t)L->out_h * L->out_w, other);
             break;
         case FNN__L_RELU:
             if (ws->act[i + 1])

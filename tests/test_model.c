@@ -2,6 +2,7 @@
  * finite-difference gradient checks for every layer type. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,9 +196,10 @@ START_TEST(test_conv_pool_reference)
                     for (uint32_t ky = 0; ky < K; ky++)
                         for (uint32_t kx = 0; kx < K; kx++)
                             for (uint32_t c = 0; c < C; c++)
-                                acc += (double)w[((f * K + ky) * K + kx) * C + c] *
+                                acc += (double)w[((f * C + c) * K + ky) * K + kx] *
                                        m->ws.act[0][b * in_dim + ((oy + ky) * W + ox + kx) * C + c];
-                    float got = conv[((b * OH + oy) * OW + ox) * F + f];
+                    /* Channel-major output: [f][b][oy][ox]. */
+                    float got = conv[((f * B + b) * OH + oy) * OW + ox];
                     ck_assert_float_eq_tol(got, (float)acc, 1e-5f);
                 }
     uint32_t PH = OH / 2, PW = OW / 2;
@@ -208,10 +210,10 @@ START_TEST(test_conv_pool_reference)
                     float mx = -INFINITY;
                     for (uint32_t dy = 0; dy < 2; dy++)
                         for (uint32_t dx = 0; dx < 2; dx++) {
-                            float v = conv[((b * OH + py * 2 + dy) * OW + px * 2 + dx) * F + f];
+                            float v = conv[((f * B + b) * OH + py * 2 + dy) * OW + px * 2 + dx];
                             mx = v > mx ? v : mx;
                         }
-                    ck_assert_float_eq(pool[((b * PH + py) * PW + px) * F + f], mx);
+                    ck_assert_float_eq(pool[((f * B + b) * PH + py) * PW + px], mx);
                 }
     fnn_model_free(m);
 }
@@ -262,23 +264,39 @@ static void grad_check(const char *spec, int decay)
     size_t n = m->n_params;
     float *g = malloc(n * sizeof *g);
     memcpy(g, m->grads, n * sizeof *g);
+    /* Central differences at two step sizes: where they disagree, a ReLU or a
+     * max-pool window switches inside the step (the loss has a kink there),
+     * and that parameter is skipped. */
     double num2 = 0, diff2 = 0, sum2 = 0;
+    size_t skipped = 0;
     const float h = 1e-3f;
     for (size_t i = 0; i < n; i++) {
         float keep = m->params[i];
-        m->params[i] = keep + h;
-        double lp = batch_loss(m, x, y, B, 0);
-        m->params[i] = keep - h;
-        double lm = batch_loss(m, x, y, B, 0);
-        m->params[i] = keep;
-        double numeric = (lp - lm) / (2.0 * h);
+        double est[2];
+        for (int k = 0; k < 2; k++) {
+            float step = k ? h / 2 : h;
+            m->params[i] = keep + step;
+            double lp = batch_loss(m, x, y, B, 0);
+            m->params[i] = keep - step;
+            double lm = batch_loss(m, x, y, B, 0);
+            m->params[i] = keep;
+            est[k] = (lp - lm) / (2.0 * (double)step);
+        }
+        if (fabs(est[0] - est[1]) > 0.01 * fmax(fabs(est[0]), fabs(est[1])) + 1e-3) {
+            skipped++;
+            if (getenv("FNN_DEBUG_GRAD"))
+                fprintf(stderr, "%s: param %zu: %g %g analytic %g\n", spec, i, est[0], est[1], (double)g[i]);
+            continue;
+        }
+        double numeric = est[1];
         diff2 += (numeric - g[i]) * (numeric - g[i]);
         sum2 += (numeric + g[i]) * (numeric + g[i]);
         num2 += numeric * numeric;
     }
     double rel = sqrt(diff2) / sqrt(sum2);
     ck_assert_msg(num2 > 1e-8, "%s: gradient is zero, check is vacuous", spec);
-    ck_assert_msg(rel < 1e-2, "%s%s: relative gradient error %g", spec, decay ? " (decay)" : "",
+    ck_assert_msg(skipped * 5 < n, "%s: %zu of %zu parameters sit on kinks", spec, skipped, n);
+    ck_assert_msg(rel < 5e-3, "%s%s: relative gradient error %g", spec, decay ? " (decay)" : "",
                   rel);
     free(x);
     free(g);

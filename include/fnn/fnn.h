@@ -238,7 +238,10 @@ FNN_API int fnn_model_input_shape(const fnn_model *m, uint32_t *rows, uint32_t *
                                   uint32_t *channels);
 
 /** Copies all parameters, layer by layer (weights then bias), into out.
- * Dense weights are [outputs][inputs]; conv2d weights [filters][ky][kx][in_channels].
+ * Dense weights are [outputs][inputs]; conv2d weights [filters][in_channels][ky][kx].
+ * A dense layer after conv2d/maxpool layers sees their output flattened as
+ * [channels][rows][cols] (as PyTorch's flatten); on the raw input it sees the
+ * samples as given, channels last.
  * @param n capacity of out; must be >= fnn_model_num_params().
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE. */
 FNN_API int fnn_model_get_params(const fnn_model *m, float *out, size_t n);
