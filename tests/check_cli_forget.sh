@@ -1,0 +1,276 @@
+#!/bin/bash
+# Checks 'fnn forget' end to end on a tiny data set of its own: 200 train and
+# 100 test 4x4 images of three classes that a small network tells apart
+# exactly. Trains a model with 'fnn train', then checks the exit status and
+# output of 'fnn forget' for a class, an index file and a seeded random
+# request, the option mapping, and the usage and request errors.
+#
+# Usage: tests/check_cli_forget.sh BUILDDIR
+# Needs python3 to write the IDX files. Exits 1 on the first failed check.
+set -euo pipefail
+
+if [ "$#" -ne 1 ]; then
+    echo "usage: $0 BUILDDIR" >&2
+    exit 2
+fi
+fnn=$1/tools/fnn
+if [ ! -x "$fnn" ]; then
+    echo "$0: $fnn is not an executable" >&2
+    exit 2
+fi
+# Byte-identical results need a fixed OpenBLAS thread count.
+export OPENBLAS_NUM_THREADS=1
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+data=$tmp/data
+mkdir "$data"
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+# Runs fnn with stdout in $tmp/out and stderr in $tmp/err; sets $status.
+status=0
+run_fnn() {
+    status=0
+    "$fnn" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+}
+
+show() {
+    echo "--- stdout"
+    cat "$tmp/out"
+    echo "--- stderr"
+    cat "$tmp/err"
+}
+
+# expect STATUS ARGS...: runs fnn ARGS and checks its exit status.
+expect() {
+    local want=$1
+    shift
+    run_fnn "$@"
+    if [ "$status" -ne "$want" ]; then
+        show
+        fail "fnn $* exited $status, expected $want"
+    fi
+}
+
+# has FILE TEXT: FILE (out or err) holds the line TEXT exactly.
+has() {
+    if ! grep -qxF -- "$2" "$tmp/$1"; then
+        show
+        fail "std$1 lacks the line: $2"
+    fi
+}
+
+# has_part FILE TEXT: some line of FILE (out or err) contains TEXT.
+has_part() {
+    if ! grep -qF -- "$2" "$tmp/$1"; then
+        show
+        fail "std$1 lacks: $2"
+    fi
+}
+
+# accuracy ROW COLUMN: a figure of the before/after table (COLUMN 2 is before,
+# 3 after) of the last run, without its '%'.
+accuracy() {
+    awk -v row="$1" -v col="$2" '
+        $1 == "accuracy" && $2 == "before" { table = 1; next }
+        table && $1 == row { sub(/%$/, "", $col); print $col; exit }' "$tmp/out"
+}
+
+# check_that EXPR: an awk expression over the variables passed with -v.
+check_that() {
+    local expr=$1
+    shift
+    if ! awk "$@" "BEGIN { exit !($expr) }"; then
+        show
+        fail "not true: $expr ($*)"
+    fi
+}
+
+# ---- the data set -------------------------------------------------------------
+
+# Class c lights one region of the image (c 0: top left, 1: top right,
+# 2: bottom half); the rest is dark noise. Labels cycle 0, 1, 2.
+python3 - "$data" <<'EOF'
+import os, random, struct, sys
+rng = random.Random(1)
+regions = [lambda r, c: r < 2 and c < 2,
+           lambda r, c: r < 2 and c >= 2,
+           lambda r, c: r >= 2]
+for prefix, n in (("train", 200), ("t10k", 100)):
+    labels = [i % 3 for i in range(n)]
+    pixels = bytearray()
+    for y in labels:
+        for r in range(4):
+            for c in range(4):
+                lit = regions[y](r, c)
+                pixels.append(rng.randint(180, 255) if lit else rng.randint(0, 60))
+    with open(os.path.join(sys.argv[1], prefix + "-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x00000803, n, 4, 4) + pixels)
+    with open(os.path.join(sys.argv[1], prefix + "-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 0x00000801, n) + bytes(labels))
+EOF
+
+# The directory loader gives every data set 10 classes, so the output layer
+# has 10 units; only 3 of them are used.
+model=$tmp/model.fnn
+expect 0 train --data "$data" --arch input:4x4x1,dense:16,relu,dense:10 --epochs 30 \
+    --lr 0.01 --optimizer adam --out "$model"
+expect 0 eval --model "$model" --data "$data"
+has_part out "accuracy 100.00%  "
+
+base=(forget --model "$model" --data "$data")
+
+# ---- --forget-class -------------------------------------------------------------
+
+# Repair on the whole retain set, 5 epochs a step: enough for 133 samples.
+out=$tmp/class.fnn
+expect 0 "${base[@]}" --forget-class 1 --repair-fraction 1 --repair-epochs 5 --out "$out"
+has out "procedure posthoc, policy rank"
+has out "forget set: 67 samples (class 1)   retain set: 133 samples"
+has out "phase  kind    turn  t   epochs  seconds  forget   retain   test"
+has out "accuracy   before   after"
+has_part out "target 0.00% (reached: yes), final t "
+has out "saved $out"
+[ -s "$out" ] || fail "$out was not written"
+check_that 'b >= 99 && a < 10' -v b="$(accuracy forget 2)" -v a="$(accuracy forget 3)"
+check_that 'a >= 99' -v a="$(accuracy retain 3)"
+# A third of the test set is class 1, now forgotten.
+check_that 'a >= 60 && a <= 70' -v a="$(accuracy test 3)"
+# One decay phase per clock step, the last at the final t; the phases'
+# epochs add up to the run's.
+awk '
+    $2 == "decay" { phases++; t = $4; epochs += $5 }
+    /^target / { final = $0; sub(/.*final t /, "", final); sub(/,.*/, "", final)
+                 total = $0; sub(/ epochs?,.*/, "", total); sub(/.*, /, "", total) }
+    END { exit !(phases > 0 && t == phases && final == t && total == epochs) }' \
+    "$tmp/out" || {
+    show
+    fail "phase lines do not match the summary"
+}
+# The saved model is the one the report describes.
+after=$(accuracy test 3)
+expect 0 eval --model "$out" --data "$data"
+has_part out "accuracy $after%  "
+
+# Options reach the library: with a budget of t <= 3 and no repair, a class
+# is not forgotten and the run stops at t 3 after 3 phases of 0 epochs.
+expect 0 "${base[@]}" --forget-class 2 --max-t 3 --repair-epochs 0 --out "$tmp/t3.fnn"
+has_part out "(reached: no), final t 3, 0 epochs, "
+check_that 'n == 3' -v n="$(grep -c '^[0-9].* decay ' "$tmp/out")"
+
+# The paper procedure: learn and unlearn phases per turn, no target line.
+expect 0 "${base[@]}" --forget-class 0 --procedure paper --turns 2 --unlearn-epochs 1 \
+    --policy topk --topk 4 --out "$tmp/paper.fnn"
+has out "procedure paper, policy topk"
+check_that 'n == 2' -v n="$(grep -c '^[0-9]* *learn ' "$tmp/out")"
+check_that 'n == 2' -v n="$(grep -c '^[0-9]* *unlearn ' "$tmp/out")"
+has_part out "final t 1, 4 epochs, "
+if grep -q '^target' "$tmp/out"; then
+    show
+    fail "the paper procedure printed a target"
+fi
+
+# ---- --forget-indices -----------------------------------------------------------
+
+list=$tmp/indices.txt
+printf '# samples to forget\n0 1 2\n\t10  11 # two more\n\n199\r\n5#no space before\n' >"$list"
+out=$tmp/indices.fnn
+expect 0 "${base[@]}" --forget-indices "$list" --out "$out"
+has out "forget set: 7 samples (indices from $list)   retain set: 193 samples"
+# The automatic target of an index request is the test accuracy before.
+has_part out "target $(accuracy test 2)% (reached: "
+[ -s "$out" ] || fail "$out was not written"
+
+# ---- --forget-random ------------------------------------------------------------
+
+expect 0 "${base[@]}" --forget-random 20 --seed 7 --out "$tmp/r1.fnn"
+has out "forget set: 20 samples (random, seed 7)   retain set: 180 samples"
+expect 0 "${base[@]}" --forget-random 20 --seed 7 --out "$tmp/r2.fnn"
+cmp -s "$tmp/r1.fnn" "$tmp/r2.fnn" || fail "two runs with --seed 7 saved different models"
+expect 0 "${base[@]}" --forget-random 20 --seed 8 --out "$tmp/r3.fnn"
+has out "forget set: 20 samples (random, seed 8)   retain set: 180 samples"
+! cmp -s "$tmp/r1.fnn" "$tmp/r3.fnn" || fail "--seed 7 and --seed 8 saved the same model"
+# --target is a fraction.
+expect 0 "${base[@]}" --forget-random 20 --target 0.5 --out "$tmp/r4.fnn"
+has_part out "target 50.00% (reached: "
+has out "forget set: 20 samples (random, seed 0)   retain set: 180 samples"
+
+# ---- usage errors: exit 2, nothing written ----------------------------------------
+
+never=$tmp/never.fnn
+expect 2 "${base[@]}" --out "$never"
+has err "fnn: forget: one of --forget-class, --forget-random or --forget-indices is required"
+has err "Try 'fnn forget --help'."
+expect 2 "${base[@]}" --forget-class 1 --forget-random 5 --out "$never"
+has err "fnn: forget: --forget-class and --forget-random exclude each other"
+expect 2 "${base[@]}" --forget-random 5 --forget-indices "$list" --out "$never"
+has err "fnn: forget: --forget-random and --forget-indices exclude each other"
+expect 2 "${base[@]}" --forget-class 1 --policy bogus --out "$never"
+has err "fnn: forget: --policy: unknown value 'bogus'"
+expect 2 "${base[@]}" --forget-class 1 --procedure bogus --out "$never"
+has err "fnn: forget: --procedure: unknown value 'bogus'"
+expect 2 "${base[@]}" --forget-class 1 --target 1.5 --out "$never"
+has err "fnn: forget: --target: expected a number in [0, 1], got '1.5'"
+expect 2 "${base[@]}" --forget-class 1 --decay-output 2 --out "$never"
+has err "fnn: forget: --decay-output: unknown value '2'"
+expect 2 "${base[@]}" --forget-class 1 --tau 5 --out "$never"
+has err "fnn: forget: --tau applies to --policy fixed only"
+expect 2 "${base[@]}" --forget-class 1 --topk 5 --policy ordered --out "$never"
+has err "fnn: forget: --topk applies to --policy topk or random only"
+expect 2 "${base[@]}" --forget-class 1 --turns 3 --out "$never"
+has err "fnn: forget: --turns applies to --procedure paper only"
+expect 2 "${base[@]}" --forget-class 1 --procedure paper --max-t 3 --out "$never"
+has err "fnn: forget: --max-t applies to --procedure posthoc only"
+expect 2 "${base[@]}" --forget-class 1
+has err "fnn: forget: option '--out' is required"
+[ ! -e "$never" ] || fail "a usage error wrote $never"
+
+# ---- request errors: exit 1 with the reason, nothing written ----------------------
+
+# bad_indices CONTENT MESSAGE: an index file holding CONTENT (printf %b
+# escapes) makes fnn forget fail with "fnn: --forget-indices FILE: MESSAGE".
+bad=$tmp/bad.txt
+bad_indices() {
+    printf '%b' "$1" >"$bad"
+    expect 1 "${base[@]}" --forget-indices "$bad" --out "$never"
+    has err "fnn: --forget-indices $bad: $2"
+}
+bad_indices '1 2\n# fine so far\n3 4x 5\n' \
+    "line 3: '4x' is not a decimal index (bad or inconsistent file format)"
+bad_indices '7\n-1\n' "line 2: '-1' is not a decimal index (bad or inconsistent file format)"
+bad_indices '8 +9\n' "line 1: '+9' is not a decimal index (bad or inconsistent file format)"
+bad_indices '0x10\n' "line 1: '0x10' is not a decimal index (bad or inconsistent file format)"
+bad_indices '1\n\n\n4294967296\n' \
+    "line 4: 4294967296 is larger than 4294967295 (bad or inconsistent file format)"
+bad_indices '2 123456789012345678901234567890\n' \
+    "line 1: 123456789012345678901234... is larger than 4294967295 (bad or inconsistent file format)"
+bad_indices '# nothing\n\n' "no indices in the file (empty data set or request)"
+bad_indices '3 200 4\n' "request_from_indices: index 200 at position 1 is >= size 200 (index or label out of range)"
+bad_indices '3 4 3\n' "request_from_indices: index 3 appears at positions 0 and 2 (duplicate index)"
+expect 1 "${base[@]}" --forget-indices "$tmp/missing.txt" --out "$never"
+has err "fnn: --forget-indices $tmp/missing.txt: No such file or directory (input/output error)"
+expect 1 "${base[@]}" --forget-class 12 --out "$never"
+has err "fnn: --forget-class 12: request_from_class: label 12 is outside [0, 10) (index or label out of range)"
+expect 1 "${base[@]}" --forget-class 5 --out "$never"
+has err "fnn: --forget-class 5: request_from_class: none of the 200 samples has label 5 (empty data set or request)"
+expect 1 "${base[@]}" --forget-random 200 --out "$never"
+has err "fnn: --forget-random 200: request_random: count 200 is not below the size 200; nothing would be retained (index or label out of range)"
+[ ! -e "$never" ] || fail "a failed request wrote $never"
+
+# The help lists every option with the library's defaults.
+expect 0 forget --help
+for option in model data out forget-class forget-random forget-indices policy procedure \
+    tau topk max-t target repair-epochs repair-fraction turns learn-epochs unlearn-epochs \
+    batch lr lr-gamma fold decay-output seed; do
+    has_part out "  --$option "
+done
+has_part out "random (rank, and --topk random ones get tau = 1) [rank]"
+has out "  --max-t T           largest forgetting clock t (>= 1) [10]"
+expect 0 --help
+has out "  forget    make a saved model forget part of its training data"
+
+echo "ok: fnn forget"
