@@ -705,9 +705,13 @@ static int run_posthoc(run *r, double target)
     uint32_t max_t = (uint32_t)r->o[FNN_FORGET_MAX_T];
     uint32_t repairs = (uint32_t)r->o[FNN_FORGET_REPAIR_EPOCHS];
     double frac = r->o[FNN_FORGET_REPAIR_FRACTION];
+    /* At least ten steps' worth of samples, so small retain sets still get
+     * a real repair. */
     size_t sample_n = (size_t)floor(frac * (double)r->retain->n + 0.5);
-    if (sample_n < 1)
-        sample_n = 1;
+    if (sample_n < 10 * r->cfg.batch)
+        sample_n = 10 * r->cfg.batch;
+    if (sample_n > r->retain->n)
+        sample_n = r->retain->n;
     uint32_t *pos = NULL;
     if (repairs && sample_n < r->retain->n) {
         pos = malloc(r->retain->n * sizeof *pos);

@@ -568,7 +568,7 @@ enum fnn_forget_key {
                                         -1 = automatic [-1] */
     FNN_FORGET_REPAIR_EPOCHS = 7,  /**< post-hoc repair epochs per step, >= 0 [1] */
     FNN_FORGET_REPAIR_FRACTION = 8,/**< post-hoc share of the retain set per repair
-                                        epoch, (0, 1] [0.1] */
+                                        epoch, (0, 1], at least 10 batches [0.1] */
     FNN_FORGET_TURNS = 9,          /**< paper T, >= 1 [10] */
     FNN_FORGET_LEARN_EPOCHS = 10,  /**< paper L, >= 0 [1] */
     FNN_FORGET_UNLEARN_EPOCHS = 11,/**< paper U, >= 1 [2] */
