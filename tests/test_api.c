@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <fnn/fnn.h>
+#include "testutil.h"
 
 START_TEST(test_versions)
 {
@@ -157,9 +158,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fnn_test_main(suite());
 }

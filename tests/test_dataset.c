@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 /* ---- scratch files ----------------------------------------------------------- */
 
@@ -1232,9 +1233,5 @@ static Suite *dataset_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dataset_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return fnn_test_main(dataset_suite());
 }

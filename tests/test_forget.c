@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 static fnn_model *make(const char *spec, uint64_t seed)
 {
@@ -259,22 +260,6 @@ static fnn_model *trained(fnn_dataset *train)
     return m;
 }
 
-static double class_accuracy(fnn_model *m, fnn_dataset *ds, int32_t cls, int invert)
-{
-    size_t n = fnn_dataset_size(ds), hits = 0, total = 0;
-    int32_t *pred = malloc(n * sizeof *pred), *y = malloc(n * sizeof *y);
-    ck_assert_int_eq(fnn_model_predict(m, ds, pred, n), FNN_OK);
-    ck_assert_int_eq(fnn_dataset_labels(ds, y, n), FNN_OK);
-    for (size_t i = 0; i < n; i++)
-        if ((y[i] == cls) != invert) {
-            total++;
-            hits += pred[i] == y[i];
-        }
-    free(pred);
-    free(y);
-    return (double)hits / (double)total;
-}
-
 START_TEST(test_posthoc_class_forgetting)
 {
     fnn_dataset *train = blobs(400, 8, 4, 1), *test = blobs(200, 8, 4, 2);
@@ -297,8 +282,8 @@ START_TEST(test_posthoc_class_forgetting)
     ck_assert_double_eq(v, 1);
     ck_assert_int_eq(fnn_forget_report_get(rep, FNN_REPORT_TARGET, &v), FNN_OK);
     ck_assert_double_eq(v, 0);
-    ck_assert_double_le(class_accuracy(m, test, 2, 0), 0.05);
-    ck_assert_double_ge(class_accuracy(m, test, 2, 1), 0.95);
+    ck_assert_double_le(fnn_test_class_accuracy(m, test, 2, 0), 0.05);
+    ck_assert_double_ge(fnn_test_class_accuracy(m, test, 2, 1), 0.95);
     /* The decay is folded: a plain model. */
     ck_assert_uint_eq(fnn_model_clock(m), 0);
     ck_assert_int_eq(fnn_model_decay_enabled(m, 0), 0);
@@ -479,9 +464,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fnn_test_main(suite());
 }

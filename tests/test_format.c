@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 #define TINY "input:4,dense:3,relu,dense:2"
 #define SMALL_CNN                                                                       \
@@ -1199,9 +1200,5 @@ static Suite *format_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(format_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return fnn_test_main(format_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <fnn/fnn.h>
+#include "testutil.h"
 
 static char dir_buf[4096];
 
@@ -57,23 +58,6 @@ static double accuracy(fnn_model *m, fnn_dataset *ds)
     double acc = -1;
     ck_assert_msg(fnn_model_evaluate(m, ds, &acc, NULL) == FNN_OK, "%s", fnn_model_errmsg(m));
     return acc;
-}
-
-/* Accuracy over the samples whose label is (invert == 0) or is not cls. */
-static double class_accuracy(fnn_model *m, fnn_dataset *ds, int32_t cls, int invert)
-{
-    size_t n = fnn_dataset_size(ds), hits = 0, total = 0;
-    int32_t *pred = malloc(n * sizeof *pred), *y = malloc(n * sizeof *y);
-    ck_assert_int_eq(fnn_model_predict(m, ds, pred, n), FNN_OK);
-    ck_assert_int_eq(fnn_dataset_labels(ds, y, n), FNN_OK);
-    for (size_t i = 0; i < n; i++)
-        if ((y[i] == cls) != invert) {
-            total++;
-            hits += pred[i] == y[i];
-        }
-    free(pred);
-    free(y);
-    return (double)hits / (double)total;
 }
 
 START_TEST(test_fashion_mlp_one_epoch)
@@ -132,8 +116,8 @@ START_TEST(test_mnist_forget_class)
 {
     const int32_t cls = 3;
     fnn_model *m = fresh_copy();
-    double cls_before = class_accuracy(m, mnist_test, cls, 0);
-    double others_before = class_accuracy(m, mnist_test, cls, 1);
+    double cls_before = fnn_test_class_accuracy(m, mnist_test, cls, 0);
+    double others_before = fnn_test_class_accuracy(m, mnist_test, cls, 1);
     ck_assert_double_ge(cls_before, 0.95);
     fnn_forget_request *req = NULL;
     ck_assert_int_eq(fnn_forget_request_from_class(&req, mnist_train, cls, NULL, 0), FNN_OK);
@@ -144,8 +128,8 @@ START_TEST(test_mnist_forget_class)
     ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_POLICY, FNN_POLICY_RANK), FNN_OK);
     ck_assert_msg(fnn_model_forget(m, req, mnist_test, o, rep) == FNN_OK, "%s",
                   fnn_model_errmsg(m));
-    double cls_after = class_accuracy(m, mnist_test, cls, 0);
-    double others_after = class_accuracy(m, mnist_test, cls, 1);
+    double cls_after = fnn_test_class_accuracy(m, mnist_test, cls, 0);
+    double others_after = fnn_test_class_accuracy(m, mnist_test, cls, 1);
     ck_assert_msg(cls_after < 0.05, "class %d test accuracy %.4f after forgetting", cls,
                   cls_after);
     ck_assert_msg(fabs(others_after - others_before) <= 0.03,
@@ -205,9 +189,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fnn_test_main(suite());
 }

@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "kernels.h"
+#include "testutil.h"
 
 static fnn_model *make(const char *spec, uint64_t seed)
 {
@@ -409,9 +410,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fnn_test_main(suite());
 }

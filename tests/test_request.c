@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 /* ---- made-up training sets ---------------------------------------------------- */
 
@@ -754,9 +755,5 @@ static Suite *request_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(request_suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return fnn_test_main(request_suite());
 }

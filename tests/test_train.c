@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 /* n points in `dim` dimensions around one of `classes` well separated centres. */
 static fnn_dataset *blobs(size_t n, uint32_t dim, uint32_t classes, uint64_t seed)
@@ -409,9 +410,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return fnn_test_main(suite());
 }
