@@ -163,7 +163,8 @@ FNN_API int fnn_model_fold_decay(fnn_model *m)
 
 /* Mean pre-activation (a = x W^T + b, before the layer's own decay and
  * activation) of every forgetting layer over ds; means[k] has the units of
- * forgetting layer k. Adds the FLOPs spent to *flops when not NULL. */
+ * forgetting layer k. The forward pass sums them as it goes. Adds the FLOPs
+ * spent to *flops when not NULL. */
 static int mean_preactivations(fnn_model *m, const fnn_dataset *ds, double **means,
                                double *flops)
 {
@@ -171,49 +172,28 @@ static int mean_preactivations(fnn_model *m, const fnn_dataset *ds, double **mea
     int rc = fnn__model_reserve(m, chunk, 0);
     if (rc)
         return rc;
-    size_t widest = 0;
-    for (size_t i = 0; i < m->spec.n_layers; i++)
-        if (m->spec.layers[i].tau && m->spec.layers[i].units > widest)
-            widest = m->spec.layers[i].units;
-    float *a = fnn__alloc_floats(chunk * widest);
-    if (!a)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
-                         "out of memory for ranking buffers");
-    size_t k;
+    double **capture = calloc(m->spec.n_layers, sizeof *capture);
+    if (!capture)
+        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM, "out of memory");
+    for (size_t i = 0, k = 0; i < m->spec.n_layers; i++)
+        if (m->spec.layers[i].tau)
+            capture[i] = means[k++];
+    m->capture = capture;
     for (size_t start = 0; start < ds->n; start += chunk) {
         size_t count = ds->n - start < chunk ? ds->n - start : chunk;
         fnn__dataset_gather_range(ds, start, count, m->ws.act[0], NULL);
         fnn__forward(m, count, 0);
-        k = 0;
-        for (size_t i = 0; i < m->spec.n_layers; i++) {
-            const fnn__layer *L = &m->spec.layers[i];
-            if (!L->tau)
-                continue;
-            int in = (int)L->in_dim, out = (int)L->units;
-            fnn__gemm(m, 0, 1, (int)count, out, in, 1.0f, fnn__dense_input(m, i), in,
-                      m->params + L->w_off, in, 0.0f, a, out);
-            const float *b = m->params + L->b_off;
-            double *s = means[k++];
-            for (size_t r = 0; r < count; r++)
-                for (uint32_t j = 0; j < L->units; j++)
-                    s[j] += (double)a[r * L->units + j] + (double)b[j];
-        }
     }
-    k = 0;
-    for (size_t i = 0; i < m->spec.n_layers; i++)
+    m->capture = NULL;
+    free(capture);
+    for (size_t i = 0, k = 0; i < m->spec.n_layers; i++)
         if (m->spec.layers[i].tau) {
             for (uint32_t j = 0; j < m->spec.layers[i].units; j++)
                 means[k][j] /= (double)ds->n;
             k++;
         }
-    if (flops) {
-        double dense = 0;
-        for (size_t i = 0; i < m->spec.n_layers; i++)
-            if (m->spec.layers[i].tau)
-                dense += 2.0 * (double)m->spec.layers[i].n_w;
-        *flops += (fnn_model_flops_per_sample(m, 0) + dense) * (double)ds->n;
-    }
-    free(a);
+    if (flops)
+        *flops += fnn_model_flops_per_sample(m, 0) * (double)ds->n;
     return FNN_OK;
 }
 
@@ -436,7 +416,7 @@ static const double fdefaults[N_FKEYS] = {
     [FNN_FORGET_LEARNING_RATE] = 0.001,
     [FNN_FORGET_LR_GAMMA] = -1,
     [FNN_FORGET_FOLD] = 1,
-    [FNN_FORGET_EVAL_SAMPLES] = 5000,
+    [FNN_FORGET_EVAL_SAMPLES] = 2000,
     [FNN_FORGET_TOLERANCE] = 0.002,
     [FNN_FORGET_RETAIN_DROP] = 0.005,
     [FNN_FORGET_MAX_EXTRA_REPAIR] = 10,
@@ -603,17 +583,20 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* One unlearning run's working state. */
+/* One unlearning run's working state. Phases are monitored on fixed random
+ * samples (at most FNN_FORGET_EVAL_SAMPLES each) of the forget, retain and
+ * holdout sets, so monitoring stays cheap next to the training it watches. */
 typedef struct run {
     fnn_model *m;
     const fnn_forget_request *req;
     const fnn_dataset *holdout;
     const double *o;           /* option values */
-    fnn_dataset *forget, *retain, *monitor;
+    fnn_dataset *forget, *retain;
+    fnn_dataset *mon_forget, *mon_retain, *mon_holdout; /* samples; mon_holdout may be NULL */
     fnn__train_cfg cfg;
     double flops;
     uint32_t epochs;
-    double monitor_before;     /* retain accuracy on the monitoring sample at the start */
+    double retain_start;       /* mon_retain accuracy before unlearning */
     fnn_forget_report *rep;
 } run;
 
@@ -628,17 +611,43 @@ static int accuracy(run *r, const fnn_dataset *ds, double *acc)
     return rc;
 }
 
-static int add_phase(run *r, int kind, uint32_t turn, uint32_t epochs, double seconds,
-                     double flops)
+/* A view of at most `cap` samples of ds drawn by rng (all of ds, in order,
+ * when it is small enough). */
+static int sample_view(const fnn_dataset *ds, size_t cap, fnn__rng *rng, fnn_dataset **out)
 {
-    double fa = NAN, ra = NAN, ha = NAN;
-    int rc = accuracy(r, r->forget, &fa);
-    if (rc == FNN_OK)
-        rc = accuracy(r, r->monitor, &ra);
-    if (rc == FNN_OK && r->holdout)
-        rc = accuracy(r, r->holdout, &ha);
-    if (rc || !r->rep)
-        return rc;
+    uint32_t *pos = malloc(ds->n * sizeof *pos);
+    if (!pos)
+        return FNN_E_NOMEM;
+    for (size_t i = 0; i < ds->n; i++)
+        pos[i] = (uint32_t)i;
+    if (cap < ds->n)
+        fnn__shuffle_u32(rng, pos, ds->n);
+    int rc = fnn__dataset_view(ds, pos, cap < ds->n ? cap : ds->n, out);
+    free(pos);
+    return rc;
+}
+
+/* Accuracies on the monitoring samples after a phase; NaN where not wanted. */
+typedef struct accs {
+    double forget, retain, holdout;
+} accs;
+
+static int measure(run *r, int want_retain, accs *a)
+{
+    int want_holdout = r->mon_holdout != NULL;
+    a->forget = a->retain = a->holdout = NAN;
+    int rc = accuracy(r, r->mon_forget, &a->forget);
+    if (rc == FNN_OK && want_retain)
+        rc = accuracy(r, r->mon_retain, &a->retain);
+    if (rc == FNN_OK && want_holdout && r->mon_holdout)
+        rc = accuracy(r, r->mon_holdout, &a->holdout);
+    return rc;
+}
+
+/* Records a phase: its figures run from (t0, f0) to now, evaluations included. */
+static int add_phase(run *r, int kind, uint32_t turn, uint32_t epochs, double t0, double f0,
+                     const accs *a)
+{
     fnn_forget_report *p = r->rep;
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 16;
@@ -653,17 +662,17 @@ static int add_phase(run *r, int kind, uint32_t turn, uint32_t epochs, double se
     ph->v[FNN_PHASE_TURN] = turn;
     ph->v[FNN_PHASE_T] = r->m->t;
     ph->v[FNN_PHASE_EPOCHS] = epochs;
-    ph->v[FNN_PHASE_SECONDS] = seconds;
-    ph->v[FNN_PHASE_FLOPS] = flops;
-    ph->v[FNN_PHASE_FORGET_ACC] = fa;
-    ph->v[FNN_PHASE_RETAIN_ACC] = ra;
-    ph->v[FNN_PHASE_HOLDOUT_ACC] = ha;
+    ph->v[FNN_PHASE_SECONDS] = now() - t0;
+    ph->v[FNN_PHASE_FLOPS] = r->flops - f0;
+    ph->v[FNN_PHASE_FORGET_ACC] = a->forget;
+    ph->v[FNN_PHASE_RETAIN_ACC] = a->retain;
+    ph->v[FNN_PHASE_HOLDOUT_ACC] = a->holdout;
     return FNN_OK;
 }
 
 /* Trains `epochs` epochs on ds, one call per epoch so the schedule counts
  * every epoch of the run. */
-static int train_epochs(run *r, const fnn_dataset *ds, uint32_t epochs, double *flops)
+static int train_epochs(run *r, const fnn_dataset *ds, uint32_t epochs)
 {
     for (uint32_t e = 0; e < epochs; e++) {
         fnn__train_cfg c = r->cfg;
@@ -673,7 +682,6 @@ static int train_epochs(run *r, const fnn_dataset *ds, uint32_t epochs, double *
         fnn__train_stats st = {0};
         int rc = fnn__train(r->m, ds, &c, &st);
         r->flops += st.flops;
-        *flops += st.flops;
         r->epochs++;
         if (rc)
             return rc;
@@ -681,33 +689,34 @@ static int train_epochs(run *r, const fnn_dataset *ds, uint32_t epochs, double *
     return FNN_OK;
 }
 
-static int set_all_decay(fnn_model *m, int on)
+static void set_all_decay(fnn_model *m, int on)
 {
     for (size_t i = 0; i < m->spec.n_layers; i++)
         if (m->spec.layers[i].tau)
             m->spec.layers[i].decay_on = on;
-    return FNN_OK;
 }
 
+/* Post-hoc forgetting. `target` >= 0 is a fixed forget-accuracy target;
+ * a negative target follows the holdout sample's accuracy step by step. */
 static int run_posthoc(run *r, double target)
 {
     fnn_model *m = r->m;
     double f0 = r->flops, t0 = now();
-    int rc = apply_policy(m, r->forget, (int)r->o[FNN_FORGET_POLICY],
-                               (int)r->o[FNN_FORGET_POLICY] == FNN_POLICY_FIXED
-                                   ? r->o[FNN_FORGET_TAU]
-                                   : r->o[FNN_FORGET_TOPK],
-                               (uint64_t)r->o[FNN_FORGET_SEED], &r->flops);
+    int policy = (int)r->o[FNN_FORGET_POLICY];
+    int rc = apply_policy(m, r->forget, policy,
+                          policy == FNN_POLICY_FIXED ? r->o[FNN_FORGET_TAU] : r->o[FNN_FORGET_TOPK],
+                          (uint64_t)r->o[FNN_FORGET_SEED], &r->flops);
     if (rc)
         return rc;
     if (!output_forgets(r->o))
         spare_output(m);
     uint32_t max_t = (uint32_t)r->o[FNN_FORGET_MAX_T];
     uint32_t repairs = (uint32_t)r->o[FNN_FORGET_REPAIR_EPOCHS];
-    double frac = r->o[FNN_FORGET_REPAIR_FRACTION];
+    uint32_t extra_cap = (uint32_t)r->o[FNN_FORGET_MAX_EXTRA_REPAIR];
+    double drop = r->o[FNN_FORGET_RETAIN_DROP], tol = r->o[FNN_FORGET_TOLERANCE];
     /* At least ten steps' worth of samples, so small retain sets still get
      * a real repair. */
-    size_t sample_n = (size_t)floor(frac * (double)r->retain->n + 0.5);
+    size_t sample_n = (size_t)floor(r->o[FNN_FORGET_REPAIR_FRACTION] * (double)r->retain->n + 0.5);
     if (sample_n < 10 * r->cfg.batch)
         sample_n = 10 * r->cfg.batch;
     if (sample_n > r->retain->n)
@@ -722,23 +731,26 @@ static int run_posthoc(run *r, double target)
     }
     fnn__rng rng;
     fnn__rng_seed(&rng, (uint64_t)r->o[FNN_FORGET_SEED] ^ 0x2545f4914f6cdd1dull);
-    double tol = r->o[FNN_FORGET_TOLERANCE];
+    int follow = target < 0;
     r->rep->v[FNN_REPORT_REACHED_TARGET] = 0;
     for (uint32_t t = 1; t <= max_t && rc == FNN_OK; t++) {
-        double ph_f = 0, ph_t0 = t == 1 ? t0 : now();
+        if (t > 1) {
+            t0 = now();
+            f0 = r->flops;
+        }
         m->t = t;
         fnn__model_update_decay(m);
         /* The scheduled repair epochs, then more while the retain accuracy
          * stays too far below where it started. */
-        uint32_t done_epochs = 0;
-        double drop = r->o[FNN_FORGET_RETAIN_DROP];
-        uint32_t extra_cap = (uint32_t)r->o[FNN_FORGET_MAX_EXTRA_REPAIR];
+        uint32_t done = 0;
+        double retain_acc = NAN;
         for (;;) {
-            if (done_epochs >= repairs) {
-                double ra;
-                if (done_epochs >= repairs + extra_cap || !repairs)
+            if (done >= repairs) {
+                if (!repairs || done >= repairs + extra_cap)
                     break;
-                if ((rc = accuracy(r, r->monitor, &ra)) || ra >= r->monitor_before - drop)
+                if ((rc = accuracy(r, r->mon_retain, &retain_acc)))
+                    break;
+                if (retain_acc >= r->retain_start - drop)
                     break;
             }
             fnn_dataset *sample = NULL;
@@ -750,27 +762,31 @@ static int run_posthoc(run *r, double target)
                     pos[i] = pos[j];
                     pos[j] = tmp;
                 }
-                rc = fnn__dataset_view(r->retain, pos, sample_n, &sample);
-                if (rc) {
-                    rc = fnn__fail(m->errmsg, sizeof m->errmsg, rc, "out of memory");
+                if (fnn__dataset_view(r->retain, pos, sample_n, &sample)) {
+                    rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM, "out of memory");
                     break;
                 }
             }
-            rc = train_epochs(r, sample ? sample : r->retain, 1, &ph_f);
+            rc = train_epochs(r, sample ? sample : r->retain, 1);
             fnn_dataset_free(sample);
-            done_epochs++;
+            done++;
+            retain_acc = NAN;
             if (rc)
                 break;
         }
         if (rc)
             break;
-        if (t == 1)
-            ph_f += r->flops - f0 - ph_f; /* ranking belongs to the first step */
-        rc = add_phase(r, FNN_PHASE_DECAY, 0, done_epochs, now() - ph_t0, ph_f);
-        if (rc)
+        accs a;
+        if ((rc = measure(r, isnan(retain_acc), &a)))
             break;
-        double fa = r->rep->phases[r->rep->n - 1].v[FNN_PHASE_FORGET_ACC];
-        if (fa <= target + tol) {
+        if (!isnan(retain_acc))
+            a.retain = retain_acc;
+        if (follow)
+            target = a.holdout;
+        if ((rc = add_phase(r, FNN_PHASE_DECAY, 0, done, t0, f0, &a)))
+            break;
+        r->rep->v[FNN_REPORT_TARGET] = target;
+        if (a.forget <= target + tol) {
             r->rep->v[FNN_REPORT_REACHED_TARGET] = 1;
             break;
         }
@@ -788,28 +804,29 @@ static int run_paper(run *r)
     int policy = (int)r->o[FNN_FORGET_POLICY];
     double param = policy == FNN_POLICY_FIXED ? r->o[FNN_FORGET_TAU] : r->o[FNN_FORGET_TOPK];
     int rc = FNN_OK;
+    accs a;
     for (uint32_t turn = 0; turn < turns && rc == FNN_OK; turn++) {
         if (learn) {
-            double t0 = now(), f = 0;
+            double t0 = now(), f0 = r->flops;
             set_all_decay(m, 0);
-            rc = train_epochs(r, r->req->train, learn, &f);
-            if (rc || (rc = add_phase(r, FNN_PHASE_LEARN, turn, learn, now() - t0, f)))
+            if ((rc = train_epochs(r, r->req->train, learn)) ||
+                (rc = measure(r, 1, &a)) ||
+                (rc = add_phase(r, FNN_PHASE_LEARN, turn, learn, t0, f0, &a)))
                 break;
         }
-        double t0 = now(), f0 = r->flops, f = 0;
+        double t0 = now(), f0 = r->flops;
         m->t = 0;
-        rc = apply_policy(m, r->forget, policy, param,
-                               (uint64_t)r->o[FNN_FORGET_SEED] + turn, &r->flops);
+        rc = apply_policy(m, r->forget, policy, param, (uint64_t)r->o[FNN_FORGET_SEED] + turn,
+                          &r->flops);
         if (rc == FNN_OK && !output_forgets(r->o))
             spare_output(m);
-        f += r->flops - f0;
         for (uint32_t u = 1; u <= unlearn && rc == FNN_OK; u++) {
             m->t = u;
             fnn__model_update_decay(m);
-            rc = train_epochs(r, r->forget, 1, &f);
+            rc = train_epochs(r, r->forget, 1);
         }
-        if (rc == FNN_OK)
-            rc = add_phase(r, FNN_PHASE_UNLEARN, turn, unlearn, now() - t0, f);
+        if (rc == FNN_OK && (rc = measure(r, 1, &a)) == FNN_OK)
+            rc = add_phase(r, FNN_PHASE_UNLEARN, turn, unlearn, t0, f0, &a);
     }
     return rc;
 }
@@ -883,6 +900,28 @@ static void cfg_from_forget_options(const double *o, fnn__train_cfg *c)
     c->seed = (uint64_t)o[FNN_FORGET_SEED];
 }
 
+/* Accuracy of the full forget and holdout sets and of the retain sample. */
+static int measure_ends(run *r, int after)
+{
+    fnn_forget_report *rep = r->rep;
+    double acc;
+    int rc = accuracy(r, r->forget, &acc);
+    if (rc)
+        return rc;
+    rep->v[after ? FNN_REPORT_FORGET_ACC_AFTER : FNN_REPORT_FORGET_ACC_BEFORE] = acc;
+    if ((rc = accuracy(r, r->mon_retain, &acc)))
+        return rc;
+    rep->v[after ? FNN_REPORT_RETAIN_ACC_AFTER : FNN_REPORT_RETAIN_ACC_BEFORE] = acc;
+    if (!after)
+        r->retain_start = acc;
+    if (r->holdout) {
+        if ((rc = accuracy(r, r->holdout, &acc)))
+            return rc;
+        rep->v[after ? FNN_REPORT_HOLDOUT_ACC_AFTER : FNN_REPORT_HOLDOUT_ACC_BEFORE] = acc;
+    }
+    return FNN_OK;
+}
+
 FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
                              const fnn_dataset *holdout, const fnn_forget_options *opts,
                              fnn_forget_report *report)
@@ -896,15 +935,15 @@ FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
         rc = fnn__model_check_data(m, holdout, 1);
     if (rc)
         return rc;
-    double defaults_copy[N_FKEYS];
-    memcpy(defaults_copy, fdefaults, sizeof defaults_copy);
-    const double *o = opts ? opts->v : defaults_copy;
+    const double *o = opts ? opts->v : fdefaults;
     int posthoc = o[FNN_FORGET_PROCEDURE] == FNN_PROCEDURE_POSTHOC;
     double target = o[FNN_FORGET_TARGET];
     if (posthoc && target < 0 && req->kind != FNN_REQUEST_CLASS && !holdout)
         return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NULL,
                          "a holdout data set is needed to set the automatic target of a "
                          "random or index request (or set FNN_FORGET_TARGET)");
+    if (target < 0 && req->kind == FNN_REQUEST_CLASS)
+        target = 0.0;
 
     fnn_forget_report local;
     fnn_forget_report *rep = report ? report : &local;
@@ -921,21 +960,12 @@ FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
     if (rc == FNN_OK && (rc = fnn_forget_request_forget_set(req, &r.forget)) == FNN_OK)
         rc = fnn_forget_request_retain_set(req, &r.retain);
     if (rc == FNN_OK) {
-        /* A fixed random sample of the retain set monitors the phases. */
-        size_t mon = (size_t)o[FNN_FORGET_EVAL_SAMPLES];
-        uint32_t *pos = malloc(r.retain->n * sizeof *pos);
-        rc = FNN_E_NOMEM;
-        if (pos) {
-            for (size_t i = 0; i < r.retain->n; i++)
-                pos[i] = (uint32_t)i;
-            fnn__rng rng;
-            fnn__rng_seed(&rng, (uint64_t)o[FNN_FORGET_SEED] ^ 0x853c49e6748fea9bull);
-            if (mon < r.retain->n)
-                fnn__shuffle_u32(&rng, pos, r.retain->n);
-            rc = fnn__dataset_view(r.retain, pos, mon < r.retain->n ? mon : r.retain->n,
-                                   &r.monitor);
-            free(pos);
-        }
+        size_t cap = (size_t)o[FNN_FORGET_EVAL_SAMPLES];
+        fnn__rng rng;
+        fnn__rng_seed(&rng, (uint64_t)o[FNN_FORGET_SEED] ^ 0x853c49e6748fea9bull);
+        if ((rc = sample_view(r.forget, cap, &rng, &r.mon_forget)) == FNN_OK &&
+            (rc = sample_view(r.retain, cap, &rng, &r.mon_retain)) == FNN_OK && holdout)
+            rc = sample_view(holdout, cap, &rng, &r.mon_holdout);
     }
     if (rc == FNN_OK)
         rc = fnn__model_reserve(m, r.cfg.batch, 1);
@@ -946,23 +976,12 @@ FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
     }
     fnn__optimizer_reset(m);
 
-    double acc;
-    if ((rc = accuracy(&r, r.forget, &acc)))
+    if ((rc = measure_ends(&r, 0)))
         goto done;
-    rep->v[FNN_REPORT_FORGET_ACC_BEFORE] = acc;
-    if ((rc = accuracy(&r, r.retain, &acc)))
-        goto done;
-    rep->v[FNN_REPORT_RETAIN_ACC_BEFORE] = acc;
-    if (holdout) {
-        if ((rc = accuracy(&r, holdout, &acc)))
-            goto done;
-        rep->v[FNN_REPORT_HOLDOUT_ACC_BEFORE] = acc;
-    }
-    if ((rc = accuracy(&r, r.monitor, &r.monitor_before)))
-        goto done;
-    if (target < 0)
-        target = req->kind == FNN_REQUEST_CLASS ? 0.0 : rep->v[FNN_REPORT_HOLDOUT_ACC_BEFORE];
-    rep->v[FNN_REPORT_TARGET] = posthoc ? target : NAN;
+    if (posthoc && target < 0 && !isnan(rep->v[FNN_REPORT_HOLDOUT_ACC_BEFORE]))
+        rep->v[FNN_REPORT_TARGET] = rep->v[FNN_REPORT_HOLDOUT_ACC_BEFORE];
+    else if (posthoc)
+        rep->v[FNN_REPORT_TARGET] = target;
 
     rc = posthoc ? run_posthoc(&r, target) : run_paper(&r);
     if (rc)
@@ -970,17 +989,8 @@ FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
     rep->v[FNN_REPORT_FINAL_T] = m->t;
     if (o[FNN_FORGET_FOLD] != 0)
         fnn_model_fold_decay(m);
-    if ((rc = accuracy(&r, r.forget, &acc)))
+    if ((rc = measure_ends(&r, 1)))
         goto done;
-    rep->v[FNN_REPORT_FORGET_ACC_AFTER] = acc;
-    if ((rc = accuracy(&r, r.retain, &acc)))
-        goto done;
-    rep->v[FNN_REPORT_RETAIN_ACC_AFTER] = acc;
-    if (holdout) {
-        if ((rc = accuracy(&r, holdout, &acc)))
-            goto done;
-        rep->v[FNN_REPORT_HOLDOUT_ACC_AFTER] = acc;
-    }
     rep->v[FNN_REPORT_EPOCHS] = r.epochs;
     rep->v[FNN_REPORT_FLOPS] = r.flops;
     rep->v[FNN_REPORT_SECONDS] = now() - t_start;
@@ -990,7 +1000,9 @@ done:
     snapshot_free(&snap, nl);
     fnn_dataset_free(r.forget);
     fnn_dataset_free(r.retain);
-    fnn_dataset_free(r.monitor);
+    fnn_dataset_free(r.mon_forget);
+    fnn_dataset_free(r.mon_retain);
+    fnn_dataset_free(r.mon_holdout);
     if (rep == &local)
         free(local.phases);
     return rc;

@@ -208,6 +208,8 @@ struct fnn_model {
     fnn__ws ws;
     fnn__rng rng;              /* dropout masks */
     fnn__gemm_trace *trace;    /* when set, fnn__gemm records shapes */
+    double **capture;          /* when set, per layer: dense pre-activations are
+                                  summed per neuron into capture[i] (or NULL) */
     char errmsg[FNN__ERRMSG_SIZE];
 };
 

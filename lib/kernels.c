@@ -45,6 +45,21 @@ FNN__HOT void fnn__bias_act(float *restrict y, size_t rows, size_t cols,
     }
 }
 
+void fnn__bias_act_sum(float *restrict y, size_t rows, size_t cols, const float *restrict b,
+                       const float *restrict f, int relu, double *restrict sums)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *restrict yr = y + r * cols;
+        for (size_t j = 0; j < cols; j++) {
+            float v = yr[j] + b[j];
+            sums[j] += v;
+            if (f)
+                v *= f[j];
+            yr[j] = relu && v < 0.0f ? 0.0f : v;
+        }
+    }
+}
+
 FNN__HOT void fnn__act_grad_bias(float *restrict g, const float *restrict y, size_t rows,
                                  size_t cols, const float *restrict f, int relu,
                                  float *restrict db)

@@ -19,6 +19,9 @@
 /* y[r][j] = act((y[r][j] + b[j]) * f[j]); f may be NULL (factor 1). */
 void fnn__bias_act(float *restrict y, size_t rows, size_t cols, const float *restrict b,
                    const float *restrict f, int relu);
+/* fnn__bias_act that also adds each pre-activation y + b to sums[column]. */
+void fnn__bias_act_sum(float *restrict y, size_t rows, size_t cols, const float *restrict b,
+                       const float *restrict f, int relu, double *restrict sums);
 /* In place g = g * [y > 0 if relu] * f, and db = column sums of the result. */
 void fnn__act_grad_bias(float *restrict g, const float *restrict y, size_t rows,
                         size_t cols, const float *restrict f, int relu, float *restrict db);

@@ -43,7 +43,12 @@ float *fnn__forward(fnn_model *m, size_t count, int training)
             int in = (int)L->in_dim, out = (int)L->units;
             fnn__gemm(m, 0, 1, B, out, in, 1.0f, dense_input(m, i, count), in, W, in, 0.0f, y,
                       out);
-            fnn__bias_act(y, count, L->units, bias, L->decay_on ? L->decay : NULL, L->relu);
+            if (m->capture && m->capture[i])
+                fnn__bias_act_sum(y, count, L->units, bias, L->decay_on ? L->decay : NULL,
+                                  L->relu, m->capture[i]);
+            else
+                fnn__bias_act(y, count, L->units, bias, L->decay_on ? L->decay : NULL,
+                              L->relu);
             break;
         }
         case FNN__L_CONV2D: {

@@ -578,7 +578,9 @@ enum fnn_forget_key {
     FNN_FORGET_LR_GAMMA = 15,      /**< learning rate factor after every epoch,
                                         (0, 1] [paper 0.07; post-hoc runs use 1] */
     FNN_FORGET_FOLD = 16,          /**< 1 folds the decay into the weights at the end [1] */
-    FNN_FORGET_EVAL_SAMPLES = 17,  /**< retain samples used to monitor phases, >= 1 [5000] */
+    FNN_FORGET_EVAL_SAMPLES = 17,  /**< size of the fixed random samples of the forget,
+                                        retain and holdout sets that monitor the phases
+                                        (and give the retain accuracies), >= 1 [2000] */
     FNN_FORGET_TOLERANCE = 18,     /**< post-hoc stops when forget accuracy <= target +
                                         tolerance, in [0, 1] [0.002] */
     FNN_FORGET_RETAIN_DROP = 19,   /**< post-hoc: while the monitored retain accuracy is
@@ -606,11 +608,15 @@ FNN_API const char *fnn_forget_options_errmsg(const fnn_forget_options *o);
 typedef struct fnn_forget_report fnn_forget_report;
 
 /** Keys of fnn_forget_report_get(). Accuracies are in [0, 1]; NaN where not
- * measured (no holdout set). */
+ * measured (no holdout set). Forget and holdout accuracies are over the whole
+ * sets, retain accuracies over the monitoring sample (FNN_FORGET_EVAL_SAMPLES). */
 enum fnn_report_key {
     FNN_REPORT_SECONDS = 0,           /**< wall time of the whole run */
-    FNN_REPORT_FLOPS = 1,             /**< sgemm FLOPs of training and ranking */
-    FNN_REPORT_TARGET = 2,            /**< forget-set accuracy aimed at (post-hoc) */
+    FNN_REPORT_FLOPS = 1,             /**< matrix-product FLOPs of the whole run: training,
+                                           ranking and every evaluation */
+    FNN_REPORT_TARGET = 2,            /**< forget-set accuracy aimed at when the run
+                                           ended (post-hoc; an automatic target follows
+                                           the holdout sample's accuracy) */
     FNN_REPORT_FINAL_T = 3,           /**< clock t at the end (before folding) */
     FNN_REPORT_EPOCHS = 4,            /**< training epochs run, any data set */
     FNN_REPORT_FORGET_ACC_BEFORE = 5,
@@ -628,11 +634,13 @@ enum fnn_phase_key {
     FNN_PHASE_TURN = 1,        /**< paper turn (0-based), or 0 */
     FNN_PHASE_T = 2,           /**< clock t during the phase */
     FNN_PHASE_EPOCHS = 3,      /**< training epochs in the phase */
-    FNN_PHASE_SECONDS = 4,
-    FNN_PHASE_FLOPS = 5,
-    FNN_PHASE_FORGET_ACC = 6,  /**< after the phase */
-    FNN_PHASE_RETAIN_ACC = 7,  /**< after the phase, on the monitoring sample */
-    FNN_PHASE_HOLDOUT_ACC = 8  /**< after the phase, NaN without holdout */
+    FNN_PHASE_SECONDS = 4,     /**< including the phase's evaluations */
+    FNN_PHASE_FLOPS = 5,       /**< including the phase's evaluations (the first
+                                    post-hoc phase also holds the ranking) */
+    FNN_PHASE_FORGET_ACC = 6,  /**< after the phase, on the forget sample */
+    FNN_PHASE_RETAIN_ACC = 7,  /**< after the phase, on the retain sample */
+    FNN_PHASE_HOLDOUT_ACC = 8  /**< after the phase, on the holdout sample; NaN
+                                    without holdout */
 };
 
 /** Phase kinds. */
