@@ -193,9 +193,38 @@ void fnn__col2im_cm(const float *restrict col, size_t batch, uint32_t c, uint32_
             }
 }
 
+/* 2 x 2 windows, branch-free so that it vectorises across each output row. */
+FNN__HOT static void maxpool2_cm(const float *restrict x, size_t planes, uint32_t h,
+                                 uint32_t w, float *restrict y, uint32_t *restrict arg)
+{
+    uint32_t oh = h / 2, ow = w / 2;
+    size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
+    for (size_t p = 0; p < planes; p++)
+        for (uint32_t oy = 0; oy < oh; oy++) {
+            const float *restrict r0 = x + p * hw + (size_t)(2 * oy) * w;
+            const float *restrict r1 = r0 + w;
+            float *restrict yo = y + p * ohw + (size_t)oy * ow;
+            uint32_t *restrict ao = arg + p * ohw + (size_t)oy * ow;
+            uint32_t base = 2 * oy * w;
+            for (uint32_t ox = 0; ox < ow; ox++) {
+                float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+                /* The first of equal values wins, as in the general loop. */
+                uint32_t iab = b > a ? 1u : 0u, icd = d > c ? 1u : 0u;
+                float ab = b > a ? b : a, cd = d > c ? d : c;
+                uint32_t top = base + 2 * ox + iab, bottom = base + w + 2 * ox + icd;
+                yo[ox] = cd > ab ? cd : ab;
+                ao[ox] = cd > ab ? bottom : top;
+            }
+        }
+}
+
 void fnn__maxpool_cm(const float *restrict x, size_t planes, uint32_t h, uint32_t w,
                      uint32_t k, float *restrict y, uint32_t *restrict arg)
 {
+    if (k == 2 && arg) {
+        maxpool2_cm(x, planes, h, w, y, arg);
+        return;
+    }
     uint32_t oh = h / k, ow = w / k;
     size_t hw = (size_t)h * w, ohw = (size_t)oh * ow;
     for (size_t p = 0; p < planes; p++) {
@@ -259,20 +288,35 @@ void fnn__nhwc_to_cm(const float *restrict x, size_t batch, size_t hw, size_t c,
                 y[(ch * batch + b) * hw + s] = x[(b * hw + s) * c + ch];
 }
 
+/* A 32-bit integer hash (lowbias32) with full avalanche. */
+static inline uint32_t hash32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+FNN__HOT static void dropout_mask(float *restrict mask, size_t n, uint32_t thr, float keep,
+                                  uint32_t k1, uint32_t k2)
+{
+    /* Counter-based: element i draws hash(i, key), so the loop vectorises
+     * and the masks depend only on the key and the position. */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = hash32((uint32_t)i * 0x9e3779b9u + k1 + (uint32_t)(i >> 32) * k2);
+        mask[i] = u >= thr ? keep : 0.0f;
+    }
+}
+
 void fnn__dropout(const float *restrict x, float *restrict y, float *restrict mask, size_t n,
                   float p, fnn__rng *rng)
 {
-    /* Two 32-bit uniform draws per 64-bit random number. */
-    uint64_t thr = (uint64_t)((double)p * 4294967296.0);
-    float keep = 1.0f / (1.0f - p);
-    size_t i = 0;
-    for (; i + 1 < n; i += 2) {
-        uint64_t r = fnn__rng_next(rng);
-        mask[i] = (r & 0xffffffffu) >= thr ? keep : 0.0f;
-        mask[i + 1] = (r >> 32) >= thr ? keep : 0.0f;
-    }
-    if (i < n)
-        mask[i] = (fnn__rng_next(rng) & 0xffffffffu) >= thr ? keep : 0.0f;
+    uint64_t key = fnn__rng_next(rng);
+    double t = (double)p * 4294967296.0;
+    uint32_t thr = t >= 4294967295.0 ? UINT32_MAX : (uint32_t)t;
+    dropout_mask(mask, n, thr, 1.0f / (1.0f - p), (uint32_t)key, (uint32_t)(key >> 32) | 1u);
     fnn__mul_into(y, x, mask, n);
 }
 
