@@ -86,13 +86,23 @@ struct recipe {
     double gamma; /* learning rate factor after every epoch */
 };
 
+/* The library's recipe for a preset (fnn_train_options_preset, which `fnn
+ * train` uses too), its defaults for any other spec. */
 static struct recipe recipe_for(const char *arch)
 {
-    if (!strcmp(arch, "mlp"))
-        return (struct recipe){FNN_OPTIMIZER_SGD, 0.05, 0.9, 128, 0.7};
-    if (!strcmp(arch, "paper-cnn"))
-        return (struct recipe){FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 0.7};
-    return (struct recipe){FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 1.0};
+    fnn_train_options *o = NULL;
+    double v[6] = {FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 1.0, FNN_LR_CONSTANT};
+    static const int keys[6] = {FNN_TRAIN_OPTIMIZER, FNN_TRAIN_LEARNING_RATE,
+                                FNN_TRAIN_MOMENTUM, FNN_TRAIN_BATCH_SIZE,
+                                FNN_TRAIN_LR_GAMMA, FNN_TRAIN_LR_SCHEDULE};
+    if (fnn_train_options_create(&o) == FNN_OK) {
+        (void)fnn_train_options_preset(o, arch);
+        for (int k = 0; k < 6; k++)
+            fnn_train_options_get(o, keys[k], &v[k]);
+    }
+    fnn_train_options_free(o);
+    return (struct recipe){(int)v[0], v[1], v[2], (size_t)v[3],
+                           v[5] == FNN_LR_STEP ? v[4] : 1.0};
 }
 
 /* Trains m on data (left as it is) for `epochs` epochs: a private view of data

@@ -248,6 +248,36 @@ FNN_API void fnn_train_options_free(fnn_train_options *o)
     free(o);
 }
 
+FNN_API int fnn_train_options_preset(fnn_train_options *o, const char *arch)
+{
+    static const struct {
+        const char *name;
+        int optimizer;
+        double lr, batch;
+    } presets[] = {
+        {"mlp", FNN_OPTIMIZER_SGD, 0.05, 128},
+        {"paper-cnn", FNN_OPTIMIZER_ADAM, 0.001, 64},
+    };
+    if (!o)
+        return FNN_E_NULL;
+    if (!arch)
+        return fnn__fail(o->errmsg, sizeof o->errmsg, FNN_E_NULL, "preset name is NULL");
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+        if (strcmp(arch, presets[i].name) != 0)
+            continue;
+        o->v[FNN_TRAIN_OPTIMIZER] = presets[i].optimizer;
+        o->v[FNN_TRAIN_LEARNING_RATE] = presets[i].lr;
+        o->v[FNN_TRAIN_MOMENTUM] = 0.9;
+        o->v[FNN_TRAIN_BATCH_SIZE] = presets[i].batch;
+        o->v[FNN_TRAIN_LR_SCHEDULE] = FNN_LR_STEP;
+        o->v[FNN_TRAIN_LR_STEP] = 1;
+        o->v[FNN_TRAIN_LR_GAMMA] = 0.7;
+        return FNN_OK;
+    }
+    return fnn__fail(o->errmsg, sizeof o->errmsg, FNN_E_INVALID,
+                     "'%s' is not a preset (mlp, paper-cnn)", arch);
+}
+
 FNN_API const char *fnn_train_options_errmsg(const fnn_train_options *o)
 {
     return o ? o->errmsg : "options handle is NULL";

@@ -300,6 +300,40 @@ START_TEST(test_options_validation)
 }
 END_TEST
 
+START_TEST(test_presets)
+{
+    fnn_train_options *o = NULL;
+    double v;
+    ck_assert_int_eq(fnn_train_options_create(&o), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_EPOCHS, 7), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_preset(o, "mlp"), FNN_OK);
+    fnn_train_options_get(o, FNN_TRAIN_OPTIMIZER, &v);
+    ck_assert_double_eq(v, FNN_OPTIMIZER_SGD);
+    fnn_train_options_get(o, FNN_TRAIN_LEARNING_RATE, &v);
+    ck_assert_double_eq(v, 0.05);
+    fnn_train_options_get(o, FNN_TRAIN_BATCH_SIZE, &v);
+    ck_assert_double_eq(v, 128);
+    fnn_train_options_get(o, FNN_TRAIN_LR_SCHEDULE, &v);
+    ck_assert_double_eq(v, FNN_LR_STEP);
+    fnn_train_options_get(o, FNN_TRAIN_LR_GAMMA, &v);
+    ck_assert_double_eq(v, 0.7);
+    fnn_train_options_get(o, FNN_TRAIN_EPOCHS, &v);
+    ck_assert_double_eq(v, 7); /* kept */
+    ck_assert_int_eq(fnn_train_options_preset(o, "paper-cnn"), FNN_OK);
+    fnn_train_options_get(o, FNN_TRAIN_OPTIMIZER, &v);
+    ck_assert_double_eq(v, FNN_OPTIMIZER_ADAM);
+    fnn_train_options_get(o, FNN_TRAIN_BATCH_SIZE, &v);
+    ck_assert_double_eq(v, 64);
+    ck_assert_int_eq(fnn_train_options_preset(o, "resnet"), FNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(fnn_train_options_errmsg(o), "resnet"));
+    fnn_train_options_get(o, FNN_TRAIN_BATCH_SIZE, &v);
+    ck_assert_double_eq(v, 64); /* unchanged */
+    ck_assert_int_eq(fnn_train_options_preset(o, NULL), FNN_E_NULL);
+    ck_assert_int_eq(fnn_train_options_preset(NULL, "mlp"), FNN_E_NULL);
+    fnn_train_options_free(o);
+}
+END_TEST
+
 START_TEST(test_lr_schedule)
 {
     fnn__train_cfg c;
@@ -403,6 +437,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_progress_and_cancel);
     tcase_add_test(tc, test_options_validation);
     tcase_add_test(tc, test_lr_schedule);
+    tcase_add_test(tc, test_presets);
     tcase_add_test(tc, test_fold_input_normalization);
     suite_add_tcase(s, tc);
     return s;

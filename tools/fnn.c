@@ -23,20 +23,36 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-/* Training defaults per architecture, in one place. The last row (arch NULL)
- * applies to any other specification string. */
-static const struct arch_defaults {
-    const char *arch;
+/* Training defaults of an architecture: the library's recipe for a preset
+ * (fnn_train_options_preset), the library's defaults for any other spec. */
+struct arch_defaults {
     int optimizer;        /* enum fnn_optimizer */
     double learning_rate;
     double momentum;      /* used with SGD only */
     uint64_t batch_size;
     double lr_gamma;      /* learning rate factor after every epoch */
-} arch_defaults[] = {
-    {"mlp", FNN_OPTIMIZER_SGD, 0.05, 0.9, 128, 0.7},
-    {"paper-cnn", FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 0.7},
-    {NULL, FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 1.0},
 };
+
+static const char *const preset_names[] = {"mlp", "paper-cnn"};
+
+static int defaults_for(const char *arch, struct arch_defaults *d)
+{
+    fnn_train_options *o = NULL;
+    double v[5] = {0}, schedule = FNN_LR_CONSTANT;
+    if (fnn_train_options_create(&o) != FNN_OK)
+        return -1;
+    if (arch)
+        (void)fnn_train_options_preset(o, arch); /* other specs keep the defaults */
+    static const int keys[5] = {FNN_TRAIN_OPTIMIZER, FNN_TRAIN_LEARNING_RATE,
+                                FNN_TRAIN_MOMENTUM, FNN_TRAIN_BATCH_SIZE, FNN_TRAIN_LR_GAMMA};
+    for (int k = 0; k < 5; k++)
+        fnn_train_options_get(o, keys[k], &v[k]);
+    fnn_train_options_get(o, FNN_TRAIN_LR_SCHEDULE, &schedule);
+    fnn_train_options_free(o);
+    *d = (struct arch_defaults){(int)v[0], v[1], v[2], (uint64_t)v[3],
+                                schedule == FNN_LR_STEP ? v[4] : 1.0};
+    return 0;
+}
 
 static const char *const optimizer_names[] = {
     [FNN_OPTIMIZER_SGD] = "sgd",
@@ -417,13 +433,16 @@ static void train_help(FILE *f)
           "\n"
           "Defaults by architecture:\n",
           f);
-    for (size_t k = 0; k < COUNT(arch_defaults); k++) {
-        const struct arch_defaults *d = &arch_defaults[k];
-        fprintf(f, "  %-10s --optimizer %s --lr %g", d->arch ? d->arch : "other",
-                optimizer_names[d->optimizer], d->learning_rate);
-        if (d->optimizer == FNN_OPTIMIZER_SGD)
-            fprintf(f, " --momentum %g", d->momentum);
-        fprintf(f, " --batch %" PRIu64 " --lr-gamma %g\n", d->batch_size, d->lr_gamma);
+    for (size_t k = 0; k <= COUNT(preset_names); k++) {
+        const char *arch = k < COUNT(preset_names) ? preset_names[k] : NULL;
+        struct arch_defaults d;
+        if (defaults_for(arch, &d) != 0)
+            continue;
+        fprintf(f, "  %-10s --optimizer %s --lr %g", arch ? arch : "other",
+                optimizer_names[d.optimizer], d.learning_rate);
+        if (d.optimizer == FNN_OPTIMIZER_SGD)
+            fprintf(f, " --momentum %g", d.momentum);
+        fprintf(f, " --batch %" PRIu64 " --lr-gamma %g\n", d.batch_size, d.lr_gamma);
     }
     fputs("\nThe run is deterministic for a given --seed and OPENBLAS_NUM_THREADS.\n", f);
 }
@@ -458,15 +477,12 @@ static int cmd_train(const struct command *cmd, int argc, char **argv)
     if (check_required(cmd, o, NOPTS, required) != EXIT_OK)
         return EXIT_USAGE;
 
-    const struct arch_defaults *d = &arch_defaults[COUNT(arch_defaults) - 1];
-    for (size_t k = 0; k + 1 < COUNT(arch_defaults); k++) {
-        if (strcmp(arch_defaults[k].arch, o[ARCH].value) == 0)
-            d = &arch_defaults[k];
-    }
-    uint64_t epochs = 0, batch = d->batch_size, lr_step = 1, seed = 0, normalize = 1;
-    double lr = d->learning_rate, momentum = d->momentum, weight_decay = 0,
-           gamma = d->lr_gamma;
-    int optimizer = d->optimizer;
+    struct arch_defaults d;
+    if (defaults_for(o[ARCH].value, &d) != 0)
+        return fail(FNN_E_NOMEM, "", "reading the training defaults");
+    uint64_t epochs = 0, batch = d.batch_size, lr_step = 1, seed = 0, normalize = 1;
+    double lr = d.learning_rate, momentum = d.momentum, weight_decay = 0, gamma = d.lr_gamma;
+    int optimizer = d.optimizer;
     if (opt_uint(cmd, &o[EPOCHS], 1, UINT32_MAX, &epochs) ||
         opt_uint(cmd, &o[BATCH], 1, 65536, &batch) ||
         opt_real(cmd, &o[LR], 0, 1, HUGE_VAL, 1, &lr) ||

@@ -325,6 +325,14 @@ FNN_API int fnn_train_options_create(fnn_train_options **out);
 /** Frees options. NULL is a harmless no-op. */
 FNN_API void fnn_train_options_free(fnn_train_options *o);
 
+/** Sets the recommended training recipe of a preset architecture (the
+ * recipe `fnn train` uses): "mlp": SGD, momentum 0.9, learning rate 0.05,
+ * batch 128; "paper-cnn": Adam, learning rate 0.001, batch 64; both with the
+ * learning rate multiplied by 0.7 after every epoch. Other options are kept.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (not a preset name; nothing
+ *         changed; message on o). */
+FNN_API int fnn_train_options_preset(fnn_train_options *o, const char *arch);
+
 /** Sets one option. Integer options take integral values.
  * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown key or value out of
  *         its domain; nothing changed; message on o). */
