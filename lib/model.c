@@ -199,7 +199,7 @@ FNN_API void fnn_model_free(fnn_model *m)
 }
 
 /* Layers whose output is their input (no buffer of their own). */
-static int aliases_input(const fnn__spec *s, size_t i)
+int fnn__layer_fused(const fnn__spec *s, size_t i)
 {
     const fnn__layer *L = &s->layers[i];
     if (L->kind == FNN__L_FLATTEN)
@@ -210,10 +210,6 @@ static int aliases_input(const fnn__spec *s, size_t i)
     return 0;
 }
 
-int fnn__layer_fused(const fnn__spec *s, size_t i)
-{
-    return aliases_input(s, i);
-}
 
 int fnn__model_reserve(fnn_model *m, size_t batch, int training)
 {
@@ -242,7 +238,7 @@ int fnn__model_reserve(fnn_model *m, size_t batch, int training)
         const fnn__layer *L = &s->layers[i];
         if (L->out_dim > max_dim)
             max_dim = L->out_dim;
-        if (!aliases_input(s, i)) {
+        if (!fnn__layer_fused(s, i)) {
             ok = !fnn__mul(batch, L->out_dim, &sz) && (ws->act[i + 1] = fnn__alloc_floats(sz));
         }
         if (ok && L->kind == FNN__L_CONV2D) {

@@ -583,8 +583,8 @@ enum fnn_forget_key {
     FNN_FORGET_BATCH_SIZE = 12,    /**< 1..65536 [64] */
     FNN_FORGET_OPTIMIZER = 13,     /**< enum fnn_optimizer [ADAM] */
     FNN_FORGET_LEARNING_RATE = 14, /**< > 0 [0.001] */
-    FNN_FORGET_LR_GAMMA = 15,      /**< learning rate factor after every epoch,
-                                        (0, 1] [paper 0.07; post-hoc runs use 1] */
+    FNN_FORGET_LR_GAMMA = 15,      /**< learning rate factor after every epoch, (0, 1];
+                                        -1 = per procedure, paper 0.07, post-hoc 1 [-1] */
     FNN_FORGET_FOLD = 16,          /**< 1 folds the decay into the weights at the end [1] */
     FNN_FORGET_EVAL_SAMPLES = 17,  /**< size of the fixed random samples of the forget,
                                         retain and holdout sets that monitor the phases
