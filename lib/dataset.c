@@ -1,6 +1,7 @@
 /* Data sets: reference-counted sample storage, the views over it, and the
  * per-feature affine map (scale and normalisation) applied when samples are
  * gathered into a batch. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,20 @@ int fnn__dataset_view(const fnn_dataset *ds, const uint32_t *pos, size_t n,
     memcpy(v->std, ds->std, ds->store->channels * sizeof(float));
     *out = v;
     return FNN_OK;
+}
+
+int fnn__dataset_sample(const fnn_dataset *ds, size_t cap, fnn__rng *rng, fnn_dataset **out)
+{
+    uint32_t *pos = malloc(ds->n * sizeof *pos);
+    if (!pos)
+        return FNN_E_NOMEM;
+    for (size_t i = 0; i < ds->n; i++)
+        pos[i] = (uint32_t)i;
+    if (cap < ds->n)
+        fnn__shuffle_u32(rng, pos, ds->n);
+    int rc = fnn__dataset_view(ds, pos, cap < ds->n ? cap : ds->n, out);
+    free(pos);
+    return rc;
 }
 
 /* ---- gathering (the training step's input path) ---------------------------- */
@@ -553,6 +568,16 @@ FNN_API int fnn_dataset_split(fnn_dataset *ds, double fraction, uint64_t seed,
 
 /* ---- normalisation ----------------------------------------------------------- */
 
+/* The largest |value| of channel c in a float store. */
+static double store_max_abs(const fnn__store *st, size_t c)
+{
+    double mx = 0.0;
+    for (size_t i = c; i < st->n * st->dim; i += st->channels)
+        if (fabs((double)st->f32[i]) > mx)
+            mx = fabs((double)st->f32[i]);
+    return mx;
+}
+
 FNN_API int fnn_dataset_set_normalization(fnn_dataset *ds, const float *mean,
                                           const float *std, size_t channels)
 {
@@ -573,6 +598,15 @@ FNN_API int fnn_dataset_set_normalization(fnn_dataset *ds, const float *mean,
             return ds_fail(ds, FNN_E_INVALID,
                            "set_normalization: std[%zu] is %g; it must be finite and > 0",
                            c, (double)std[c]);
+        /* The affine map of the gather must stay finite for every feature
+         * value the store can hold. */
+        double range = ds->store->kind == FNN__STORE_U8 ? 255.0 : store_max_abs(ds->store, c);
+        double a = (double)ds->store->scale / std[c], b = (double)mean[c] / std[c];
+        if (!(fabs(a) * range + fabs(b) < 0.5 * FLT_MAX))
+            return ds_fail(ds, FNN_E_INVALID,
+                           "set_normalization: channel %zu: mean %g and std %g would make "
+                           "features overflow (scale %g)",
+                           c, (double)mean[c], (double)std[c], a);
     }
     memcpy(ds->mean, mean, channels * sizeof(float));
     memcpy(ds->std, std, channels * sizeof(float));
@@ -598,6 +632,35 @@ static double channel_moment(const fnn_dataset *ds, size_t c, double center, int
     return sum;
 }
 
+/* Mean and standard deviation of the scaled features of channel c: two
+ * passes (mean, then squared deviations) keep the variance accurate. */
+static void channel_stat(const fnn_dataset *ds, size_t c, double *mean, double *std)
+{
+    double count = (double)ds->n * (double)(ds->store->dim / ds->store->channels);
+    double m = channel_moment(ds, c, 0.0, 0) / count;
+    *mean = m;
+    *std = sqrt(channel_moment(ds, c, m, 1) / count);
+}
+
+int fnn__dataset_presented_stats(const fnn_dataset *ds, float *mean, float *std)
+{
+    size_t channels = ds->store->channels;
+    double *m = malloc(2 * channels * sizeof *m);
+    if (!m)
+        return FNN_E_NOMEM;
+    double *sd = m + channels;
+    for (size_t c = 0; c < channels; c++)
+        channel_stat(ds, c, &m[c], &sd[c]);
+    /* The presented features are (raw - mean_c) / std_c of the view's own
+     * normalisation. */
+    for (size_t c = 0; c < channels; c++) {
+        mean[c] = (float)((m[c] - ds->mean[c]) / ds->std[c]);
+        std[c] = (float)(sd[c] / ds->std[c]);
+    }
+    free(m);
+    return FNN_OK;
+}
+
 FNN_API int fnn_dataset_channel_stats(fnn_dataset *ds, float *mean, float *std,
                                       size_t channels)
 {
@@ -609,13 +672,11 @@ FNN_API int fnn_dataset_channel_stats(fnn_dataset *ds, float *mean, float *std,
         return ds_fail(ds, FNN_E_SHAPE,
                        "channel_stats: %zu channels given, the data set has %lu", channels,
                        (unsigned long)ds->store->channels);
-    /* Two passes (mean, then squared deviations) keep the variance accurate. */
-    double count = (double)ds->n * (double)(ds->store->dim / channels);
     for (size_t c = 0; c < channels; c++) {
-        double m = channel_moment(ds, c, 0.0, 0) / count;
-        double var = channel_moment(ds, c, m, 1) / count;
+        double m, sd;
+        channel_stat(ds, c, &m, &sd);
         mean[c] = (float)m;
-        std[c] = (float)sqrt(var);
+        std[c] = (float)sd;
     }
     return FNN_OK;
 }

@@ -1,5 +1,6 @@
 /* Status codes, messages and checked size arithmetic. */
 #include <stdio.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -60,4 +61,11 @@ int fnn__add(size_t a, size_t b, size_t *r)
         return -1;
     *r = a + b;
     return 0;
+}
+
+double fnn__now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }

@@ -39,6 +39,11 @@ enum {
 #define TAG_SPEC FMT_TAG('S', 'P', 'E', 'C')
 #define TAG_PARAMS FMT_TAG('P', 'A', 'R', 'M')
 #define TAG_FORGET FMT_TAG('F', 'R', 'G', 'T')
+#define TAG_RECIPE FMT_TAG('R', 'C', 'P', 'E')
+
+/* RECIPE payload: calls, flags, init seed, training seed, samples, count,
+ * then one (key, value) entry per training option. */
+enum { RECIPE_FIXED = 36, RECIPE_ENTRY = 12, RECIPE_HAS_INIT = 1 };
 
 static size_t pad4(size_t n)
 {
@@ -107,43 +112,41 @@ typedef struct fmt_plan {
     size_t spec_len;   /* SPEC payload (unpadded) */
     size_t params_len; /* PARAMS payload */
     size_t forget_len; /* FORGET payload */
+    size_t recipe_len; /* RECIPE payload */
     size_t total;      /* whole file */
 } fmt_plan;
 
-static int plan_file(fnn_model *m, fmt_plan *pl)
+static int plan_file(const fnn_model *m, fmt_plan *pl)
 {
     size_t n, tot;
     pl->spec_len = strlen(m->spec_text);
     if (pl->spec_len == 0 || pl->spec_len > FNN__MAX_SPEC)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
+        return fnn__model_fail(m, FNN_E_NOMEM,
                          "specification text of %zu bytes is outside the file "
                          "format's 1..%u",
                          pl->spec_len, FNN__MAX_SPEC);
     if (fnn__mul(m->n_params, 4, &n) || fnn__add(n, 8, &pl->params_len))
         goto overflow;
     pl->forget_len = 4;
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        const fnn__layer *l = &m->spec.layers[i];
-        if (l->kind != FNN__L_DENSE)
-            continue;
-        if (fnn__mul(l->units, 4, &n) || fnn__add(n, 8, &n) ||
+    for (size_t k = 0; k < m->n_fl; k++) {
+        if (fnn__mul(m->fl[k].units, 4, &n) || fnn__add(n, 8, &n) ||
             fnn__add(pl->forget_len, n, &pl->forget_len))
             goto overflow;
     }
-    tot = FMT_HEADER + 3 * FMT_SECTION_HEADER + FMT_TRAILER;
+    pl->recipe_len = RECIPE_FIXED + RECIPE_ENTRY * FNN__TRAIN_NKEYS;
+    tot = FMT_HEADER + 4 * FMT_SECTION_HEADER + FMT_TRAILER;
     if (fnn__add(tot, pl->spec_len + pad4(pl->spec_len), &tot) ||
-        fnn__add(tot, pl->params_len, &tot) || fnn__add(tot, pl->forget_len, &tot))
+        fnn__add(tot, pl->params_len, &tot) || fnn__add(tot, pl->forget_len, &tot) ||
+        fnn__add(tot, pl->recipe_len, &tot))
         goto overflow;
     if ((uint64_t)tot > FMT_MAX_FILE)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
-                         "the model needs %zu bytes, over the file format's "
-                         "4 GiB cap",
-                         tot);
+        return fnn__model_fail(m, FNN_E_NOMEM,
+                               "the model needs %zu bytes, over the file format's 4 GiB cap",
+                               tot);
     pl->total = tot;
     return FNN_OK;
 overflow:
-    return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
-                     "serialised size of the model overflows");
+    return fnn__model_fail(m, FNN_E_NOMEM, "serialised size of the model overflows");
 }
 
 static uint8_t *put_section_header(uint8_t *p, uint32_t tag, uint32_t flags,
@@ -156,6 +159,25 @@ static uint8_t *put_section_header(uint8_t *p, uint32_t tag, uint32_t flags,
 }
 
 /* Writes the file planned by plan_file() into out (pl->total bytes). */
+
+static uint8_t *write_recipe(const fnn__recipe *r, uint8_t *p)
+{
+    put_u32(p, r->calls);
+    put_u32(p + 4, r->has_init ? RECIPE_HAS_INIT : 0u);
+    put_u64(p + 8, r->init_seed);
+    put_u64(p + 16, r->seed);
+    put_u64(p + 24, r->samples);
+    put_u32(p + 32, FNN__TRAIN_NKEYS);
+    p += RECIPE_FIXED;
+    for (uint32_t k = 0; k < FNN__TRAIN_NKEYS; k++, p += RECIPE_ENTRY) {
+        uint64_t bits;
+        memcpy(&bits, &r->v[k], sizeof bits);
+        put_u32(p, k);
+        put_u64(p + 4, bits);
+    }
+    return p;
+}
+
 static void write_file(const fnn_model *m, const fmt_plan *pl, uint8_t *out)
 {
     uint8_t *p = out;
@@ -164,7 +186,7 @@ static void write_file(const fnn_model *m, const fmt_plan *pl, uint8_t *out)
     put_u32(p + 8, FMT_VERSION);
     put_u32(p + 12, 0); /* required flags */
     put_u32(p + 16, 0); /* optional flags */
-    put_u32(p + 20, 3); /* sections */
+    put_u32(p + 20, 4); /* sections */
     put_u64(p + 24, (uint64_t)pl->total);
     p += FMT_HEADER;
 
@@ -183,21 +205,22 @@ static void write_file(const fnn_model *m, const fmt_plan *pl, uint8_t *out)
     p = put_section_header(p, TAG_FORGET, 0, pl->forget_len);
     put_u32(p, m->t);
     p += 4;
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        const fnn__layer *l = &m->spec.layers[i];
-        if (l->kind != FNN__L_DENSE)
-            continue;
-        put_u32(p, l->units);
-        put_u32(p + 4, l->decay_on ? 1u : 0u);
+    for (size_t k = 0; k < m->n_fl; k++) {
+        const fnn__flayer *F = &m->fl[k];
+        put_u32(p, F->units);
+        put_u32(p + 4, F->on ? 1u : 0u);
         p += 8;
-        for (uint32_t j = 0; j < l->units; j++, p += 4)
-            put_f32(p, l->tau ? l->tau[j] : INFINITY);
+        for (uint32_t j = 0; j < F->units; j++, p += 4)
+            put_f32(p, F->tau[j]);
     }
+
+    p = put_section_header(p, TAG_RECIPE, 0, pl->recipe_len);
+    p = write_recipe(&m->recipe, p);
 
     put_u32(p, crc_of(out, (size_t)(p - out)));
 }
 
-int fnn__model_serialize(fnn_model *m, uint8_t **buf, size_t *len)
+int fnn__model_serialize(const fnn_model *m, uint8_t **buf, size_t *len)
 {
     fmt_plan pl;
     uint8_t *out;
@@ -211,15 +234,15 @@ int fnn__model_serialize(fnn_model *m, uint8_t **buf, size_t *len)
         return rc;
     out = malloc(pl.total);
     if (!out)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
-                         "cannot allocate %zu bytes for the model file", pl.total);
+        return fnn__model_fail(m, FNN_E_NOMEM, "cannot allocate %zu bytes for the model file",
+                               pl.total);
     write_file(m, &pl, out);
     *buf = out;
     *len = pl.total;
     return FNN_OK;
 }
 
-FNN_API int fnn_model_save_buffer(fnn_model *m, void *buf, size_t size, size_t *needed)
+FNN_API int fnn_model_save_buffer(const fnn_model *m, void *buf, size_t size, size_t *needed)
 {
     fmt_plan pl;
     int rc;
@@ -227,11 +250,9 @@ FNN_API int fnn_model_save_buffer(fnn_model *m, void *buf, size_t size, size_t *
     if (!m)
         return FNN_E_NULL;
     if (!needed)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NULL,
-                         "needed must not be NULL");
+        return fnn__model_fail(m, FNN_E_NULL, "needed must not be NULL");
     if (!buf && size > 0)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NULL,
-                         "buf is NULL but size is %zu", size);
+        return fnn__model_fail(m, FNN_E_NULL, "buf is NULL but size is %zu", size);
     *needed = 0;
     if ((rc = plan_file(m, &pl)) != FNN_OK)
         return rc;
@@ -239,9 +260,9 @@ FNN_API int fnn_model_save_buffer(fnn_model *m, void *buf, size_t size, size_t *
     if (!buf)
         return FNN_OK; /* size query */
     if (size < pl.total)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_SHAPE,
-                         "buffer of %zu bytes is too small: the model needs %zu",
-                         size, pl.total);
+        return fnn__model_fail(m, FNN_E_SHAPE,
+                               "buffer of %zu bytes is too small: the model needs %zu", size,
+                               pl.total);
     write_file(m, &pl, buf);
     return FNN_OK;
 }
@@ -318,7 +339,7 @@ static void sync_parent_dir(const char *path)
     }
 }
 
-FNN_API int fnn_model_save(fnn_model *m, const char *path)
+FNN_API int fnn_model_save(const fnn_model *m, const char *path)
 {
     static const char suffix[] = ".tmp.XXXXXX";
     char ebuf[128];
@@ -332,15 +353,14 @@ FNN_API int fnn_model_save(fnn_model *m, const char *path)
     if (!m)
         return FNN_E_NULL;
     if (!path)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NULL, "path is NULL");
+        return fnn__model_fail(m, FNN_E_NULL, "path is NULL");
     if ((rc = fnn__model_serialize(m, &data, &len)) != FNN_OK)
         return rc;
 
     plen = strlen(path);
     if (fnn__add(plen, sizeof suffix, &tlen) || !(tmp = malloc(tlen))) {
         free(data);
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
-                         "cannot allocate the temporary file name");
+        return fnn__model_fail(m, FNN_E_NOMEM, "cannot allocate the temporary file name");
     }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, suffix, sizeof suffix);
@@ -350,7 +370,7 @@ FNN_API int fnn_model_save(fnn_model *m, const char *path)
         e = errno;
         free(data);
         free(tmp);
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_IO,
+        return fnn__model_fail(m, FNN_E_IO,
                          "cannot create a temporary file for '%s%s': %s",
                          path_dots(path), path_tail(path),
                          errno_text(e, ebuf, sizeof ebuf));
@@ -386,8 +406,8 @@ fail:
     (void)unlink(tmp);
     free(data);
     free(tmp);
-    return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_IO, "cannot %s '%s%s': %s",
-                     what, path_dots(path), path_tail(path), errno_text(e, ebuf, sizeof ebuf));
+    return fnn__model_fail(m, FNN_E_IO, "cannot %s '%s%s': %s", what, path_dots(path),
+                           path_tail(path), errno_text(e, ebuf, sizeof ebuf));
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -408,6 +428,8 @@ static const char *section_name(uint32_t tag, char *buf, size_t size)
         return "PARAMS";
     if (tag == TAG_FORGET)
         return "FORGET";
+    if (tag == TAG_RECIPE)
+        return "RECIPE";
     for (int i = 0; i < 4; i++) {
         unsigned c = (tag >> (8 * i)) & 0xffu;
         if (c < 0x20 || c > 0x7e || c == '\'')
@@ -427,30 +449,28 @@ static const char *float_class(float f)
     return isnan(f) ? "NaN" : f > 0 ? "+infinity" : "-infinity";
 }
 
-/* Reads the FORGET payload into m's dense layers and clock. */
+/* Reads the FORGET payload into m's forgetting layers and clock. */
 static int load_forget(fnn_model *m, const uint8_t *p, size_t len, char *err,
                        size_t err_size)
 {
-    size_t pos = 4, dense = 0;
+    size_t pos = 4;
     if (len < 4)
         return fnn__fail(err, err_size, FNN_E_TRUNCATED,
                          "section FORGET: %zu bytes, too short for the clock", len);
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        fnn__layer *l = &m->spec.layers[i];
+    for (size_t dense = 0; dense < m->n_fl; dense++) {
+        fnn__flayer *F = &m->fl[dense];
         uint32_t units, on;
-        if (l->kind != FNN__L_DENSE)
-            continue;
         if (len - pos < 8)
             return fnn__fail(err, err_size, FNN_E_TRUNCATED,
                              "section FORGET: ends before dense layer %zu", dense);
         units = get_u32(p + pos);
         on = get_u32(p + pos + 4);
         pos += 8;
-        if (units != l->units)
+        if (units != F->units)
             return fnn__fail(err, err_size, FNN_E_FORMAT,
                              "section FORGET: dense layer %zu has %u units, "
                              "model spec has %u",
-                             dense, (unsigned)units, (unsigned)l->units);
+                             dense, (unsigned)units, (unsigned)F->units);
         if (on > 1)
             return fnn__fail(err, err_size, FNN_E_FORMAT,
                              "section FORGET: dense layer %zu: decay_on is %u, "
@@ -473,10 +493,9 @@ static int load_forget(fnn_model *m, const uint8_t *p, size_t len, char *err,
                                  "section FORGET: dense layer %zu, unit %u: tau "
                                  "is %g, must be > 0",
                                  dense, (unsigned)j, (double)tau);
-            l->tau[j] = tau;
+            F->tau[j] = tau;
         }
-        l->decay_on = (int)on;
-        dense++;
+        F->on = (int)on;
     }
     if (pos != len)
         return fnn__fail(err, err_size, FNN_E_FORMAT,
@@ -486,13 +505,73 @@ static int load_forget(fnn_model *m, const uint8_t *p, size_t len, char *err,
     return FNN_OK;
 }
 
+/* Reads the RECIPE payload. A key this reader does not know makes the
+ * recipe one it could not reproduce: it is dropped (calls = 0). */
+static int load_recipe(fnn_model *m, const uint8_t *p, size_t len, char *err,
+                       size_t err_size)
+{
+    fnn__recipe r;
+    memset(&r, 0, sizeof r);
+    if (len < RECIPE_FIXED)
+        return fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                         "section RECIPE: %zu bytes, shorter than its %d-byte header", len,
+                         RECIPE_FIXED);
+    uint32_t flags = get_u32(p + 4), count = get_u32(p + 32);
+    if (flags & ~(uint32_t)RECIPE_HAS_INIT)
+        return fnn__fail(err, err_size, FNN_E_FORMAT, "section RECIPE: unknown flags 0x%08x",
+                         (unsigned)flags);
+    if ((len - RECIPE_FIXED) / RECIPE_ENTRY < count ||
+        len - RECIPE_FIXED != (size_t)count * RECIPE_ENTRY)
+        return fnn__fail(err, err_size,
+                         (len - RECIPE_FIXED) / RECIPE_ENTRY < count ? FNN_E_TRUNCATED
+                                                                    : FNN_E_FORMAT,
+                         "section RECIPE: %zu bytes for %u entries of %d bytes", len,
+                         (unsigned)count, RECIPE_ENTRY);
+    r.calls = get_u32(p);
+    r.has_init = (flags & RECIPE_HAS_INIT) != 0;
+    r.init_seed = get_u64(p + 8);
+    r.seed = get_u64(p + 16);
+    r.samples = get_u64(p + 24);
+    fnn_train_options d;
+    fnn__train_options_init(&d);
+    memcpy(r.v, d.v, sizeof r.v);
+    uint32_t seen = 0;
+    int unknown = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *e = p + RECIPE_FIXED + (size_t)i * RECIPE_ENTRY;
+        uint32_t key = get_u32(e);
+        uint64_t bits = get_u64(e + 4);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        if (key >= FNN__TRAIN_NKEYS) {
+            unknown = 1;
+            continue;
+        }
+        if (seen & (1u << key))
+            return fnn__fail(err, err_size, FNN_E_FORMAT,
+                             "section RECIPE: option %u appears twice", (unsigned)key);
+        seen |= 1u << key;
+        char msg[FNN__ERRMSG_SIZE];
+        if (key != FNN_TRAIN_SEED &&
+            fnn__key_check(&fnn__train_keys[key], v, msg, sizeof msg) != FNN_OK)
+            return fnn__fail(err, err_size, isnan(v) ? FNN_E_NUMERIC : FNN_E_FORMAT,
+                             "section RECIPE: %s", msg);
+        r.v[key] = v;
+    }
+    r.v[FNN_TRAIN_SEED] = (double)r.seed;
+    if (unknown)
+        r.calls = 0;
+    m->recipe = r;
+    return FNN_OK;
+}
+
 static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err,
                        size_t err_size)
 {
     char name[40], msg[FNN__ERRMSG_SIZE];
     const char *nm;
     char text[FNN__MAX_SPEC + 1];
-    fmt_section spec_sec = {0}, params_sec = {0}, forget_sec = {0};
+    fmt_section spec_sec = {0}, params_sec = {0}, forget_sec = {0}, recipe_sec = {0};
     uint64_t declared, count;
     uint32_t stored, computed, version, required, nsec;
     size_t pos, end, needed;
@@ -577,6 +656,7 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
         sec = tag == TAG_SPEC     ? &spec_sec
               : tag == TAG_PARAMS ? &params_sec
               : tag == TAG_FORGET ? &forget_sec
+              : tag == TAG_RECIPE ? &recipe_sec
                                   : NULL;
         if (sec) {
             if (sec->seen)
@@ -672,6 +752,10 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
     /* FORGET (optional: a file without it loads with the defaults). */
     if (forget_sec.seen &&
         (rc = load_forget(m, forget_sec.p, forget_sec.len, err, err_size)) != FNN_OK)
+        goto fail;
+    /* RECIPE (optional: without it the model records no recipe). */
+    if (recipe_sec.seen &&
+        (rc = load_recipe(m, recipe_sec.p, recipe_sec.len, err, err_size)) != FNN_OK)
         goto fail;
     fnn__model_update_decay(m);
     *out = m;

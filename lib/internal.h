@@ -20,6 +20,8 @@
 #define FNN__MAX_PARAMS ((size_t)1 << 31)
 #define FNN__MAX_SPEC 4096u
 
+#define FNN__COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 /* ---- errors (error.c) ---------------------------------------------------- */
 
 /* Formats a message into buf (size bytes, may be NULL/0) and returns code. */
@@ -29,6 +31,8 @@ int fnn__vfail(char *buf, size_t size, int code, const char *fmt, va_list ap);
 /* Overflow-checked size arithmetic: returns 0 and sets *r, or -1 on overflow. */
 int fnn__mul(size_t a, size_t b, size_t *r);
 int fnn__add(size_t a, size_t b, size_t *r);
+/* Seconds on a monotonic clock. */
+double fnn__now(void);
 
 /* ---- random numbers (rng.c) ---------------------------------------------- */
 
@@ -45,6 +49,63 @@ uint64_t fnn__rng_below(fnn__rng *r, uint64_t bound);
 float fnn__rng_float(fnn__rng *r);
 /* Fisher-Yates shuffle of n indices. */
 void fnn__shuffle_u32(fnn__rng *r, uint32_t *a, size_t n);
+/* A seed derived from `seed` for the purpose `salt`: independent streams
+ * for the different random choices of one run. */
+uint64_t fnn__seed_mix(uint64_t seed, uint64_t salt);
+
+/* ---- names and option keys (names.c, options.c) ---------------------------- */
+
+/* One named value of an enum: what fnn_name() and friends report. */
+typedef struct fnn__named {
+    const char *name;
+    const char *help;
+} fnn__named;
+
+/* What the values of an option key may be (fnn_train_key_bounds()). */
+typedef struct fnn__keydef {
+    const char *name;          /* command-line style: "lr", "repair-epochs" */
+    double dflt;
+    double lo, hi;
+    uint32_t flags;            /* FNN_BOUND_* */
+    int names;                 /* enum fnn_names for FNN_BOUND_NAMED, else -1 */
+    uint32_t methods;          /* forget keys: bit m set when method m reads it */
+    const char *help;
+} fnn__keydef;
+
+/* Checks v against d; on failure writes "NAME must be DOMAIN, got V" to err. */
+int fnn__key_check(const fnn__keydef *d, double v, char *err, size_t err_size);
+/* Parses text as a value of key d (a number or, for named keys, a name). */
+int fnn__key_parse(const fnn__keydef *d, const char *text, double *v, char *err,
+                   size_t err_size);
+/* Writes the domain of d ("an integer in 1..65536", "sgd or adam") into buf. */
+void fnn__key_domain(const fnn__keydef *d, char *buf, size_t size);
+
+enum { FNN__TRAIN_NKEYS = FNN_TRAIN_NORMALIZE + 1 };
+enum { FNN__FORGET_NKEYS = FNN_FORGET_NEWTON_L2 + 1 };
+extern const fnn__keydef fnn__train_keys[FNN__TRAIN_NKEYS];
+extern const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS];
+
+/* The method table (unlearn.c): the number of methods, and the name and
+ * description of method `id` (NULL when out of range). */
+size_t fnn__method_count(void);
+const char *fnn__method_name(int id);
+const char *fnn__method_help(int id);
+
+/* The preset architectures: one row holds a preset's name, specification
+ * and training recipe. */
+typedef struct fnn__preset {
+    const char *name;
+    const char *spec;
+    const char *help;
+    int optimizer;
+    double lr, momentum;
+    uint32_t batch;
+    double lr_gamma;           /* step schedule, one epoch per step */
+} fnn__preset;
+
+const fnn__preset *fnn__preset_find(const char *name);
+extern const fnn__preset fnn__presets[];
+extern const size_t fnn__n_presets;
 
 /* ---- data sets (dataset.c, idx.c) ---------------------------------------- */
 
@@ -91,6 +152,13 @@ void fnn__dataset_gather_range(const fnn_dataset *ds, size_t first, size_t count
 /* Creates a view of ds over `n` view positions (copied); validates nothing. */
 int fnn__dataset_view(const fnn_dataset *ds, const uint32_t *pos, size_t n,
                       fnn_dataset **out);
+/* A view of at most `cap` samples of ds drawn by rng (all of ds, in order,
+ * when it is small enough). */
+int fnn__dataset_sample(const fnn_dataset *ds, size_t cap, fnn__rng *rng,
+                        fnn_dataset **out);
+/* Per-channel mean and standard deviation of the features as ds presents
+ * them (scaled and normalised). */
+int fnn__dataset_presented_stats(const fnn_dataset *ds, float *mean, float *std);
 
 /* IDX parsing from memory (idx.c). The parsed arrays are malloc'ed. */
 typedef struct fnn__idx {
@@ -114,7 +182,7 @@ int fnn__dataset_from_idx(fnn_dataset **out, const uint8_t *img, size_t img_len,
                           const uint8_t *lbl, size_t lbl_len, uint32_t num_classes,
                           char *err, size_t err_size);
 
-/* ---- models (spec.c, model.c) -------------------------------------------- */
+/* ---- model structure (spec.c) ---------------------------------------------- */
 
 enum fnn__layer_kind {
     FNN__L_DENSE = 0,
@@ -125,7 +193,8 @@ enum fnn__layer_kind {
     FNN__L_FLATTEN = 5
 };
 
-/* One layer of the spec, with shapes resolved. */
+/* One layer of the spec, with shapes resolved. Structure only: parameters
+ * and forgetting state live in the model. */
 typedef struct fnn__layer {
     int kind;
     uint32_t units;            /* dense: outputs; conv2d: filters */
@@ -142,12 +211,7 @@ typedef struct fnn__layer {
     size_t in_dim, out_dim;
     size_t w_off, n_w;         /* offsets into the model's parameter buffer */
     size_t b_off, n_b;
-    /* Forgetting state (dense layers only): per-output tau, and whether the
-     * decay exp(-t / tau) is active. decay[] caches the factors for the
-     * model's current t. */
-    float *tau;                /* units floats or NULL */
-    float *decay;              /* units floats or NULL */
-    int decay_on;
+    int fidx;                  /* forgetting-layer number (dense), else -1 */
 } fnn__layer;
 
 /* Parsed specification. */
@@ -163,6 +227,11 @@ int fnn__spec_parse(const char *text, fnn__spec *out, char *err, size_t err_size
 void fnn__spec_free(fnn__spec *s);
 /* Canonical text of a parsed spec; returns length (snprintf semantics). */
 size_t fnn__spec_format(const fnn__spec *s, char *buf, size_t size);
+/* 1 when layer i computes nothing of its own (flatten, or relu fused into
+ * the dense/conv2d before it): its output buffer is its input. */
+int fnn__layer_fused(const fnn__spec *s, size_t i);
+
+/* ---- models (model.c) ------------------------------------------------------ */
 
 /* One recorded matrix product, for benchmarks (see fnn__gemm). */
 typedef struct fnn__gemm_rec {
@@ -175,9 +244,32 @@ typedef struct fnn__gemm_trace {
     size_t n, cap;
 } fnn__gemm_trace;
 
-/* Workspace, sized once for a batch size. */
+/* The forgetting state of one forgetting (dense) layer. */
+typedef struct fnn__flayer {
+    size_t layer;              /* index into spec.layers */
+    uint32_t units;
+    float *tau;                /* units rates, > 0 (+inf: never forgets) */
+    float *decay;              /* exp(-t / tau) for the model's t */
+    int on;                    /* the decay is applied */
+} fnn__flayer;
+
+/* How a model was trained, as fnn_model_train() records it (the RCPE
+ * section of the file format). */
+typedef struct fnn__recipe {
+    int has_init;              /* init_seed is known (model created here) */
+    uint64_t init_seed;        /* fnn_model_create()'s seed */
+    uint32_t calls;            /* successful fnn_model_train() calls */
+    double v[FNN__TRAIN_NKEYS];/* the options of the last call */
+    uint64_t seed;             /* its FNN_TRAIN_SEED, all 64 bits */
+    uint64_t samples;          /* its training-set size */
+} fnn__recipe;
+
+/* Workspace of one forward (and backward) pass, sized for `batch` samples.
+ * A model owns one for training; inference takes one per call from a
+ * one-slot cache (fnn__ws_acquire), so that reads may run concurrently. */
 typedef struct fnn__ws {
     size_t batch;              /* capacity in samples; 0 = not allocated */
+    int training;              /* holds what backward needs */
     float **act;               /* n_layers + 1 owned buffers of batch * dim (NULL
                                   where a layer's output is its input) */
     float **cur;               /* n_layers + 1 buffers in use by the last forward */
@@ -191,8 +283,10 @@ typedef struct fnn__ws {
     int32_t *y;                /* batch labels */
     int32_t *pred;             /* batch predictions */
     float *loss;               /* batch per-sample losses */
-    uint32_t *order;           /* shuffled sample positions (train), or NULL */
-    size_t order_cap;
+    /* Options of the next forward passes. */
+    double **capture;          /* per layer: dense pre-activations (before the
+                                  layer's decay) are summed per neuron here */
+    int no_decay;              /* ignore every forgetting layer's decay */
 } fnn__ws;
 
 struct fnn_model {
@@ -201,15 +295,24 @@ struct fnn_model {
     uint32_t num_classes;
     float *params;             /* all weights and biases, 64-byte aligned */
     size_t n_params;
-    float *grads;              /* n_params, allocated with the workspace */
-    float *opt_m, *opt_v;      /* optimizer state (momentum / Adam moments) */
-    uint64_t opt_step;         /* Adam steps taken since the last reset */
+    /* Forgetting state: one record per dense layer, in network order. */
+    fnn__flayer *fl;
+    size_t n_fl;
     uint32_t t;                /* forgetting clock (unlearning epoch) */
-    fnn__ws ws;
+    /* Training state: gradients and optimizer moments outlive the workspace. */
+    float *grads, *opt_m, *opt_v;
+    uint64_t opt_step;         /* Adam steps taken since the last reset */
+    fnn__ws ws;                /* training workspace */
+    uint32_t *order;           /* shuffled sample positions */
+    size_t order_cap;
     fnn__rng rng;              /* dropout masks */
+    /* Input normalisation applied inside the model while it trains with
+     * FNN_TRAIN_NORMALIZE (then folded into the first weighted layer);
+     * NULL otherwise. in_c floats each. */
+    float *in_mean, *in_inv_std;
+    _Atomic(fnn__ws *) ws_cache; /* one spare inference workspace */
+    fnn__recipe recipe;
     fnn__gemm_trace *trace;    /* when set, fnn__gemm records shapes */
-    double **capture;          /* when set, per layer: dense pre-activations are
-                                  summed per neuron into capture[i] (or NULL) */
     char errmsg[FNN__ERRMSG_SIZE];
 };
 
@@ -217,37 +320,110 @@ struct fnn_model {
  * biases the spec needs (no overflow: layer sizes are capped). */
 size_t fnn__spec_num_params(fnn__spec *spec);
 /* Allocates a model for a parsed spec (takes ownership of spec on success)
- * with zeroed parameters. */
+ * with zeroed parameters and a fresh forgetting state. */
 int fnn__model_alloc(fnn__spec *spec, fnn_model **out, char *err, size_t err_size);
 /* Initialises parameters uniformly in +-1/sqrt(fan_in) from seed. */
 void fnn__model_init_params(fnn_model *m, uint64_t seed);
-/* Recomputes decay[] from tau[] and m->t for every dense layer. */
+/* Recomputes every forgetting layer's factors from tau and m->t. */
 void fnn__model_update_decay(fnn_model *m);
-/* Ensures the workspace holds `batch` samples (and gradients if training). */
-int fnn__model_reserve(fnn_model *m, size_t batch, int training);
-void fnn__model_release_ws(fnn_model *m);
-/* 1 when layer i computes nothing of its own (flatten, or relu fused into
- * the dense/conv2d before it): its output buffer is its input. */
-int fnn__layer_fused(const fnn__spec *s, size_t i);
 /* Checks that ds fits m (shape, classes). Message on m. */
-int fnn__model_check_data(fnn_model *m, const fnn_dataset *ds, int need_labels);
+int fnn__model_check_data(const fnn_model *m, const fnn_dataset *ds, int need_labels);
+/* Writes a message on a model that may be shared read-only between threads:
+ * the write is serialised, so concurrent failures do not race. */
+int fnn__model_fail(const fnn_model *m, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Copies the records that are neither parameters nor forgetting state (the
+ * recipe) from src to dst. */
+int fnn__model_copy_records(fnn_model *dst, const fnn_model *src);
+/* Folds x' = (x - mean[c]) / std[c] into the first weighted layer; fails
+ * with FNN_E_NUMERIC, changing nothing, when a folded value is not finite. */
+int fnn__fold_normalization(fnn_model *m, const float *mean, const float *std);
+/* 1 when every parameter is finite. */
+int fnn__model_params_finite(const fnn_model *m);
+/* Samples per inference chunk: a constant of the model, so that results do
+ * not depend on its state. */
+size_t fnn__infer_batch(const fnn_model *m);
 
-/* Forward pass of count samples already in ws.act[0]. training != 0 draws
- * dropout masks and keeps what backward needs. Returns the logits buffer. */
-float *fnn__forward(fnn_model *m, size_t count, int training);
-/* The sample-major input the last forward pass gave dense layer i. */
-const float *fnn__dense_input(fnn_model *m, size_t i);
-/* Softmax cross-entropy on logits: writes per-sample losses to ws.loss and,
+/* ---- forward and backward passes (nn.c) ------------------------------------ */
+
+/* Ensures ws holds `batch` samples (and what backward needs if training). */
+int fnn__ws_reserve(const fnn_model *m, fnn__ws *ws, size_t batch, int training);
+void fnn__ws_release(const fnn_model *m, fnn__ws *ws);
+/* A workspace of at least `batch` samples for inference: the model's spare
+ * one when free, else a new one. NULL on no memory (message on m). */
+fnn__ws *fnn__ws_acquire(const fnn_model *m, size_t batch);
+/* Returns a workspace from fnn__ws_acquire() (NULL is a no-op). */
+void fnn__ws_give_back(const fnn_model *m, fnn__ws *ws);
+/* Frees the spare inference workspace. */
+void fnn__ws_cache_clear(fnn_model *m);
+
+/* Forward pass of count samples already in ws->act[0] (channels last).
+ * rng != NULL marks a training pass: dropout masks are drawn from it and what
+ * backward needs is kept. Returns the logits buffer. */
+float *fnn__forward(const fnn_model *m, fnn__ws *ws, size_t count, fnn__rng *rng);
+/* Backward pass after a training forward: the gradient of the logits is in
+ * ws->grad_a; writes the parameter gradients into grads. */
+void fnn__backward(const fnn_model *m, fnn__ws *ws, size_t count, float *grads);
+/* Softmax cross-entropy on logits: writes per-sample losses to `loss` and,
  * when dlogits != NULL, (softmax - onehot) * grad_scale into dlogits. Returns
  * the summed loss. */
 double fnn__softmax_xent(const float *logits, const int32_t *y, size_t count,
                          uint32_t classes, float *loss, float *dlogits,
                          float grad_scale, int32_t *pred);
-/* Backward pass after fnn__forward(training=1): gradient of the logits is in
- * ws.grad_a; writes m->grads. */
-void fnn__backward(fnn_model *m, size_t count);
 
-/* ---- training (train.c) ---------------------------------------------------- */
+/* cblas_sgemm (row-major) plus optional shape recording. */
+void fnn__gemm(const fnn_model *m, int trans_a, int trans_b, int M, int N, int K,
+               float alpha, const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc);
+
+/* 64-byte aligned allocation (zeroed), freed with free(). NULL on failure or
+ * overflow. */
+void *fnn__alloc_floats(size_t n);
+
+/* ---- inference (infer.c) --------------------------------------------------- */
+
+/* What one inference pass over a data set writes; every pointer may be NULL.
+ * losses, loss_sum and correct need labels within the model's classes. */
+typedef struct fnn__infer_out {
+    float *proba;              /* size * classes */
+    float *logits;             /* size * classes */
+    int32_t *pred;             /* size */
+    float *losses;             /* size */
+    double *loss_sum;
+    size_t *correct;
+    double **capture;          /* see fnn__ws.capture: sums per layer */
+    int no_decay;
+    int check_finite;          /* fail with FNN_E_NUMERIC on a non-finite logit */
+} fnn__infer_out;
+
+int fnn__infer(const fnn_model *m, const fnn_dataset *ds, const fnn__infer_out *out);
+/* Accuracy of m on ds (labels needed). */
+int fnn__accuracy(const fnn_model *m, const fnn_dataset *ds, double *acc);
+
+/* ---- training (train.c, options.c) ------------------------------------------ */
+
+struct fnn_train_options {
+    double v[FNN__TRAIN_NKEYS];
+    uint64_t seed;             /* FNN_TRAIN_SEED, all 64 bits */
+    uint32_t set_mask;         /* bit k: key k was set explicitly */
+    fnn_progress_fn progress;
+    void *user;
+    char errmsg[FNN__ERRMSG_SIZE];
+};
+
+/* Resets o to the library's defaults (nothing marked as set). */
+void fnn__train_options_init(fnn_train_options *o);
+/* Sets key k of o to v, marking it set; v must have passed fnn__key_check. */
+void fnn__train_options_put(fnn_train_options *o, int key, double v);
+/* Copies into dst every key that src marks as set (they stay marked). */
+void fnn__train_options_overlay(fnn_train_options *dst, const fnn_train_options *src);
+/* Applies a preset's recipe to o (marking its keys set). */
+void fnn__train_options_apply_preset(fnn_train_options *o, const fnn__preset *p);
+
+/* Progress of a training loop: called after every step with the steps and
+ * FLOPs done by that loop; non-zero stops it with FNN_E_CANCELLED. */
+typedef int (*fnn__step_fn)(void *user, uint32_t epoch, uint32_t epochs, size_t batch,
+                            size_t batches, double loss, double flops);
 
 typedef struct fnn__train_cfg {
     uint32_t epochs;
@@ -260,7 +436,11 @@ typedef struct fnn__train_cfg {
     uint32_t epoch_offset;     /* added to the epoch for the schedule */
     uint64_t seed;
     int shuffle;
-    fnn_progress_fn progress;
+    int normalize;             /* FNN_TRAIN_NORMALIZE */
+    size_t max_steps;          /* stop after this many steps (0: no limit) */
+    fnn__step_fn step_fn;      /* internal progress (unlearning) */
+    void *step_user;
+    fnn_progress_fn progress;  /* the caller's callback */
     void *user;
 } fnn__train_cfg;
 
@@ -270,29 +450,44 @@ typedef struct fnn__train_stats {
     double last_loss;          /* mean loss of the last full epoch */
 } fnn__train_stats;
 
-void fnn__train_cfg_defaults(fnn__train_cfg *c);
+/* The configuration options o describe (o may be NULL: the defaults). */
+void fnn__train_cfg_from(const fnn_train_options *o, fnn__train_cfg *c);
 double fnn__lr_at(const fnn__train_cfg *c, uint32_t epoch);
-/* Zeroes the optimizer state (needs the training workspace). */
+/* Allocates gradients and optimizer moments (kept until the model is freed). */
+int fnn__optim_reserve(fnn_model *m);
+/* Zeroes the optimizer state. */
 void fnn__optimizer_reset(fnn_model *m);
+/* One optimizer step on m->grads with learning rate lr. */
+void fnn__optimizer_step(fnn_model *m, const fnn__train_cfg *c, double lr);
 /* Runs c->epochs epochs on ds, continuing the optimizer state in m. The data
- * set must already be checked against m. stats (may be NULL) accumulates. */
+ * set must already be checked against m. stats (may be NULL) accumulates.
+ * On FNN_E_NUMERIC the parameters are restored to their state at the call. */
 int fnn__train(fnn_model *m, const fnn_dataset *ds, const fnn__train_cfg *c,
                fnn__train_stats *stats);
 
-/* Runs inference over ds in workspace-sized chunks; every output may be NULL:
- * proba (size * classes), pred (size), losses (size), loss_sum, correct.
- * loss_sum, losses and correct need labels within the model's classes. */
-int fnn__infer(fnn_model *m, const fnn_dataset *ds, float *proba, int32_t *pred,
-               float *losses, double *loss_sum, size_t *correct);
+/* Trains m from scratch on ds with its recipe overlaid by opts (see
+ * fnn_model_retrain()), leaving the forgetting state alone; on failure the
+ * parameters are restored. */
+int fnn__retrain(fnn_model *m, const fnn_dataset *ds, const fnn_train_options *opts,
+                 fnn__step_fn step_fn, void *step_user, fnn__train_stats *stats);
 
-/* cblas_sgemm (row-major) plus optional shape recording. */
-void fnn__gemm(fnn_model *m, int trans_a, int trans_b, int M, int N, int K,
-               float alpha, const float *A, int lda, const float *B, int ldb,
-               float beta, float *C, int ldc);
+/* ---- forgetting state, ranking and policies (forgetting.c, policy.c) ------- */
 
-/* 64-byte aligned allocation (zeroed), freed with free(). NULL on failure or
- * overflow. */
-void *fnn__alloc_floats(size_t n);
+/* A fresh forgetting state: decay off, every tau +infinity, t = 0. */
+void fnn__forgetting_reset(fnn_model *m);
+
+/* Mean pre-activation of every neuron of every forgetting layer over ds, with
+ * every decay off; means[k] has the units of forgetting layer k. Adds the
+ * FLOPs to *flops when not NULL. */
+int fnn__mean_preactivations(const fnn_model *m, const fnn_dataset *ds, double **means,
+                             double *flops);
+/* Sets tau by a policy on every forgetting layer and turns the decay on. */
+int fnn__apply_policy(fnn_model *m, const fnn_dataset *forget, int policy, double param,
+                      uint64_t seed, double *flops);
+/* Takes the output layer out of forgetting, when hidden dense layers exist. */
+void fnn__spare_output(fnn_model *m);
+/* Turns the decay of every forgetting layer on or off. */
+void fnn__set_all_decay(fnn_model *m, int on);
 
 /* ---- forget requests (request.c) ------------------------------------------ */
 
@@ -307,6 +502,6 @@ struct fnn_forget_request {
 
 /* ---- model files (format.c) ----------------------------------------------- */
 
-int fnn__model_serialize(fnn_model *m, uint8_t **buf, size_t *len);
+int fnn__model_serialize(const fnn_model *m, uint8_t **buf, size_t *len);
 
 #endif /* FNN_INTERNAL_H */

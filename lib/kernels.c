@@ -9,7 +9,7 @@
 #include "internal.h"
 #include "kernels.h"
 
-void fnn__gemm(fnn_model *m, int trans_a, int trans_b, int M, int N, int K, float alpha,
+void fnn__gemm(const fnn_model *m, int trans_a, int trans_b, int M, int N, int K, float alpha,
                const float *A, int lda, const float *B, int ldb, float beta, float *C,
                int ldc)
 {

@@ -1,10 +1,26 @@
 /* Model handles: creation, parameters, workspace, accessors. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* Serialises messages written by read-only calls that may run concurrently
+ * (fnn__model_fail). One lock for the library: failures are rare and brief. */
+static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int fnn__model_fail(const fnn_model *m, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&msg_lock);
+    fnn__vfail((char *)m->errmsg, sizeof m->errmsg, code, fmt, ap);
+    pthread_mutex_unlock(&msg_lock);
+    va_end(ap);
+    return code;
+}
 
 void *fnn__alloc_floats(size_t n)
 {
@@ -16,11 +32,6 @@ void *fnn__alloc_floats(size_t n)
     if (p)
         memset(p, 0, bytes);
     return p;
-}
-
-static int is_forgetting_layer(const fnn__layer *L)
-{
-    return L->kind == FNN__L_DENSE;
 }
 
 /* Sets every layer's parameter counts and offsets; returns the total. */
@@ -50,6 +61,18 @@ size_t fnn__spec_num_params(fnn__spec *spec)
     return layout_params(spec);
 }
 
+/* Frees the forgetting state of m (NULL-safe arrays). */
+static void free_forgetting(fnn_model *m)
+{
+    for (size_t k = 0; m->fl && k < m->n_fl; k++) {
+        free(m->fl[k].tau);
+        free(m->fl[k].decay);
+    }
+    free(m->fl);
+    m->fl = NULL;
+    m->n_fl = 0;
+}
+
 int fnn__model_alloc(fnn__spec *spec, fnn_model **out, char *err, size_t err_size)
 {
     *out = NULL;
@@ -65,33 +88,37 @@ int fnn__model_alloc(fnn__spec *spec, fnn_model **out, char *err, size_t err_siz
     fnn_model *m = calloc(1, sizeof *m);
     if (!m)
         return fnn__fail(err, err_size, FNN_E_NOMEM, "out of memory allocating model");
+    atomic_init(&m->ws_cache, NULL);
     m->n_params = total;
     m->params = fnn__alloc_floats(total);
     m->spec_text = malloc(need);
-    int ok = m->params && m->spec_text;
+    size_t nfl = 0;
+    for (size_t i = 0; i < spec->n_layers; i++)
+        nfl += spec->layers[i].fidx >= 0;
+    m->fl = calloc(nfl ? nfl : 1, sizeof *m->fl);
+    int ok = m->params && m->spec_text && m->fl;
+    if (ok)
+        m->n_fl = nfl;
     for (size_t i = 0; ok && i < spec->n_layers; i++) {
-        fnn__layer *L = &spec->layers[i];
-        L->tau = L->decay = NULL;
-        L->decay_on = 0;
-        if (is_forgetting_layer(L)) {
-            L->tau = malloc(L->units * sizeof(float));
-            L->decay = malloc(L->units * sizeof(float));
-            if (!L->tau || !L->decay) {
-                ok = 0;
-                break;
-            }
-            for (uint32_t j = 0; j < L->units; j++) {
-                L->tau[j] = INFINITY;
-                L->decay[j] = 1.0f;
-            }
+        const fnn__layer *L = &spec->layers[i];
+        if (L->fidx < 0)
+            continue;
+        fnn__flayer *F = &m->fl[L->fidx];
+        F->layer = i;
+        F->units = L->units;
+        F->tau = malloc(L->units * sizeof(float));
+        F->decay = malloc(L->units * sizeof(float));
+        if (!F->tau || !F->decay) {
+            ok = 0;
+            break;
+        }
+        for (uint32_t j = 0; j < L->units; j++) {
+            F->tau[j] = INFINITY;
+            F->decay[j] = 1.0f;
         }
     }
     if (!ok) {
-        for (size_t i = 0; i < spec->n_layers; i++) {
-            free(spec->layers[i].tau);
-            free(spec->layers[i].decay);
-            spec->layers[i].tau = spec->layers[i].decay = NULL;
-        }
+        free_forgetting(m);
         free(m->params);
         free(m->spec_text);
         free(m);
@@ -103,6 +130,10 @@ int fnn__model_alloc(fnn__spec *spec, fnn_model **out, char *err, size_t err_siz
     memset(spec, 0, sizeof *spec);
     m->num_classes = m->spec.layers[m->spec.n_layers - 1].units;
     fnn__rng_seed(&m->rng, 0);
+    /* No recipe yet: the options it would hold start at their defaults. */
+    fnn_train_options d;
+    fnn__train_options_init(&d);
+    memcpy(m->recipe.v, d.v, sizeof m->recipe.v);
     *out = m;
     return FNN_OK;
 }
@@ -140,166 +171,91 @@ FNN_API int fnn_model_create(fnn_model **out, const char *spec, uint64_t seed, c
         return rc;
     }
     fnn__model_init_params(m, seed);
+    m->recipe.has_init = 1;
+    m->recipe.init_seed = seed;
     *out = m;
     return FNN_OK;
-}
-
-void fnn__model_release_ws(fnn_model *m)
-{
-    fnn__ws *ws = &m->ws;
-    size_t nl = m->spec.n_layers;
-    if (ws->act)
-        for (size_t i = 0; i <= nl; i++)
-            free(ws->act[i]);
-    if (ws->col)
-        for (size_t i = 0; i < nl; i++)
-            free(ws->col[i]);
-    if (ws->xt)
-        for (size_t i = 0; i < nl; i++)
-            free(ws->xt[i]);
-    free(ws->xt);
-    free(ws->xin);
-    if (ws->arg)
-        for (size_t i = 0; i < nl; i++)
-            free(ws->arg[i]);
-    if (ws->mask)
-        for (size_t i = 0; i < nl; i++)
-            free(ws->mask[i]);
-    free(ws->act);
-    free(ws->cur);
-    free(ws->col);
-    free(ws->arg);
-    free(ws->mask);
-    free(ws->grad_a);
-    free(ws->grad_b);
-    free(ws->y);
-    free(ws->pred);
-    free(ws->loss);
-    free(ws->order);
-    free(m->grads);
-    free(m->opt_m);
-    free(m->opt_v);
-    m->grads = m->opt_m = m->opt_v = NULL;
-    memset(ws, 0, sizeof *ws);
 }
 
 FNN_API void fnn_model_free(fnn_model *m)
 {
     if (!m)
         return;
-    fnn__model_release_ws(m);
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        free(m->spec.layers[i].tau);
-        free(m->spec.layers[i].decay);
-    }
+    fnn__ws_release(m, &m->ws);
+    fnn__ws_cache_clear(m);
+    free(m->grads);
+    free(m->opt_m);
+    free(m->opt_v);
+    free(m->order);
+    free(m->in_mean);
+    free(m->in_inv_std);
+    free_forgetting(m);
     fnn__spec_free(&m->spec);
     free(m->params);
     free(m->spec_text);
     free(m);
 }
 
-/* Layers whose output is their input (no buffer of their own). */
-int fnn__layer_fused(const fnn__spec *s, size_t i)
+size_t fnn__infer_batch(const fnn_model *m)
 {
-    const fnn__layer *L = &s->layers[i];
-    if (L->kind == FNN__L_FLATTEN)
-        return 1;
-    if (L->kind == FNN__L_RELU && i > 0 && s->layers[i - 1].relu &&
-        (s->layers[i - 1].kind == FNN__L_DENSE || s->layers[i - 1].kind == FNN__L_CONV2D))
-        return 1;
-    return 0;
+    /* The largest per-sample buffer (an im2col matrix for convolutions)
+     * sets the chunk, so that a workspace stays near 32 MB. */
+    size_t widest = (size_t)m->spec.in_h * m->spec.in_w * m->spec.in_c;
+    for (size_t i = 0; i < m->spec.n_layers; i++) {
+        const fnn__layer *L = &m->spec.layers[i];
+        size_t w = L->out_dim;
+        if (L->kind == FNN__L_CONV2D)
+            w = (size_t)L->out_h * L->out_w * L->k * L->k * L->in_c;
+        if (w > widest)
+            widest = w;
+    }
+    size_t chunk = ((size_t)1 << 23) / (widest ? widest : 1);
+    if (chunk > 256)
+        chunk = 256;
+    if (chunk > 8)
+        chunk &= ~(size_t)7;
+    return chunk ? chunk : 1;
 }
 
-
-int fnn__model_reserve(fnn_model *m, size_t batch, int training)
+int fnn__model_copy_records(fnn_model *dst, const fnn_model *src)
 {
-    fnn__ws *ws = &m->ws;
-    if (ws->batch >= batch && (!training || m->grads))
-        return FNN_OK;
-    if (ws->batch > batch)
-        batch = ws->batch;
-    fnn__model_release_ws(m);
-    size_t nl = m->spec.n_layers;
-    const fnn__spec *s = &m->spec;
-    size_t in_dim = (size_t)s->in_h * s->in_w * s->in_c;
-    size_t max_dim = in_dim;
-    ws->act = calloc(nl + 1, sizeof *ws->act);
-    ws->cur = calloc(nl + 1, sizeof *ws->cur);
-    ws->col = calloc(nl, sizeof *ws->col);
-    ws->xt = calloc(nl, sizeof *ws->xt);
-    ws->arg = calloc(nl, sizeof *ws->arg);
-    ws->mask = calloc(nl, sizeof *ws->mask);
-    int ok = ws->act && ws->cur && ws->col && ws->xt && ws->arg && ws->mask;
-    size_t sz;
-    if (ok)
-        ok = !fnn__mul(batch, in_dim, &sz) && (ws->act[0] = fnn__alloc_floats(sz)) &&
-             (!s->input_to_cm || (ws->xin = fnn__alloc_floats(sz)));
-    for (size_t i = 0; ok && i < nl; i++) {
-        const fnn__layer *L = &s->layers[i];
-        if (L->out_dim > max_dim)
-            max_dim = L->out_dim;
-        if (!fnn__layer_fused(s, i)) {
-            ok = !fnn__mul(batch, L->out_dim, &sz) && (ws->act[i + 1] = fnn__alloc_floats(sz));
-        }
-        if (ok && L->kind == FNN__L_CONV2D) {
-            size_t rows = (size_t)L->out_h * L->out_w, kkc = (size_t)L->k * L->k * L->in_c;
-            ok = !fnn__mul(batch, rows, &sz) && !fnn__mul(sz, kkc, &sz) &&
-                 (ws->col[i] = fnn__alloc_floats(sz));
-        }
-        if (ok && L->kind == FNN__L_DENSE && L->in_cm && L->cm_c > 1)
-            ok = !fnn__mul(batch, L->in_dim, &sz) && (ws->xt[i] = fnn__alloc_floats(sz));
-        if (ok && L->kind == FNN__L_MAXPOOL)
-            ok = !fnn__mul(batch, L->out_dim, &sz) && !fnn__mul(sz, sizeof(uint32_t), &sz) &&
-                 (ws->arg[i] = malloc(sz));
-        if (ok && training && L->kind == FNN__L_DROPOUT)
-            ok = !fnn__mul(batch, L->out_dim, &sz) && (ws->mask[i] = fnn__alloc_floats(sz));
-    }
-    if (ok && training) {
-        ok = !fnn__mul(batch, max_dim, &sz) && (ws->grad_a = fnn__alloc_floats(sz)) &&
-             (ws->grad_b = fnn__alloc_floats(sz)) &&
-             (m->grads = fnn__alloc_floats(m->n_params)) &&
-             (m->opt_m = fnn__alloc_floats(m->n_params)) &&
-             (m->opt_v = fnn__alloc_floats(m->n_params));
-    }
-    if (ok)
-        ok = (ws->y = calloc(batch, sizeof *ws->y)) && (ws->pred = calloc(batch, sizeof *ws->pred)) &&
-             (ws->loss = calloc(batch, sizeof(float)));
-    if (!ok) {
-        fnn__model_release_ws(m);
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
-                         "out of memory sizing the workspace for batch %zu", batch);
-    }
-    ws->batch = batch;
+    dst->recipe = src->recipe;
     return FNN_OK;
 }
 
-FNN_API int fnn_model_clone(fnn_model *m, fnn_model **out)
+int fnn__model_params_finite(const fnn_model *m)
+{
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i]))
+            return 0;
+    return 1;
+}
+
+FNN_API int fnn_model_clone(const fnn_model *m, fnn_model **out)
 {
     if (!out)
-        return m ? fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NULL, "out is NULL")
-                 : FNN_E_NULL;
+        return m ? fnn__model_fail(m, FNN_E_NULL, "out is NULL") : FNN_E_NULL;
     *out = NULL;
     if (!m)
         return FNN_E_NULL;
+    char msg[FNN__ERRMSG_SIZE] = "";
     fnn__spec s;
-    int rc = fnn__spec_parse(m->spec_text, &s, m->errmsg, sizeof m->errmsg);
+    int rc = fnn__spec_parse(m->spec_text, &s, msg, sizeof msg);
     fnn_model *c = NULL;
-    if (rc == FNN_OK && (rc = fnn__model_alloc(&s, &c, m->errmsg, sizeof m->errmsg)) != FNN_OK)
+    if (rc == FNN_OK && (rc = fnn__model_alloc(&s, &c, msg, sizeof msg)) != FNN_OK)
         fnn__spec_free(&s);
     if (rc != FNN_OK)
-        return rc;
+        return fnn__model_fail(m, rc, "%s", msg);
     memcpy(c->params, m->params, m->n_params * sizeof(float));
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        const fnn__layer *L = &m->spec.layers[i];
-        fnn__layer *D = &c->spec.layers[i];
-        if (L->tau) {
-            memcpy(D->tau, L->tau, L->units * sizeof(float));
-            memcpy(D->decay, L->decay, L->units * sizeof(float));
-            D->decay_on = L->decay_on;
-        }
+    for (size_t k = 0; k < m->n_fl; k++) {
+        const fnn__flayer *F = &m->fl[k];
+        memcpy(c->fl[k].tau, F->tau, F->units * sizeof(float));
+        memcpy(c->fl[k].decay, F->decay, F->units * sizeof(float));
+        c->fl[k].on = F->on;
     }
     c->t = m->t;
     c->rng = m->rng;
+    fnn__model_copy_records(c, m);
     *out = c;
     return FNN_OK;
 }
@@ -307,16 +263,14 @@ FNN_API int fnn_model_clone(fnn_model *m, fnn_model **out)
 void fnn__model_update_decay(fnn_model *m)
 {
     float t = (float)m->t;
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        fnn__layer *L = &m->spec.layers[i];
-        if (!L->tau)
-            continue;
-        for (uint32_t j = 0; j < L->units; j++)
-            L->decay[j] = expf(-t / L->tau[j]);
+    for (size_t k = 0; k < m->n_fl; k++) {
+        fnn__flayer *F = &m->fl[k];
+        for (uint32_t j = 0; j < F->units; j++)
+            F->decay[j] = expf(-t / F->tau[j]);
     }
 }
 
-int fnn__model_check_data(fnn_model *m, const fnn_dataset *ds, int need_labels)
+int fnn__model_check_data(const fnn_model *m, const fnn_dataset *ds, int need_labels)
 {
     const fnn__store *st = ds->store;
     const fnn__spec *s = &m->spec;
@@ -324,14 +278,14 @@ int fnn__model_check_data(fnn_model *m, const fnn_dataset *ds, int need_labels)
         /* A vector input accepts any sample of the same total size. */
         int flat = s->in_w == 1 && s->in_c == 1 && st->dim == s->in_h;
         if (!flat)
-            return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_SHAPE,
+            return fnn__model_fail(m, FNN_E_SHAPE,
                              "data set samples are %ux%ux%u, the model expects %ux%ux%u",
                              st->rows, st->cols, st->channels, s->in_h, s->in_w, s->in_c);
     }
     if (ds->n == 0)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_EMPTY, "data set is empty");
+        return fnn__model_fail(m, FNN_E_EMPTY, "data set is empty");
     if (need_labels && st->num_classes > m->num_classes)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_RANGE,
+        return fnn__model_fail(m, FNN_E_RANGE,
                          "data set has %u classes, the model only %u", st->num_classes,
                          m->num_classes);
     return FNN_OK;
@@ -429,22 +383,9 @@ FNN_API double fnn_model_flops_per_sample(const fnn_model *m, int training)
     return training ? fwd + bwd : fwd;
 }
 
-FNN_API int fnn_model_fold_input_normalization(fnn_model *m, const float *mean,
-                                               const float *std, size_t channels)
+int fnn__fold_normalization(fnn_model *m, const float *mean, const float *std)
 {
-    if (!m)
-        return FNN_E_NULL;
-    if (!mean || !std)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NULL, "mean or std is NULL");
     size_t C = m->spec.in_c;
-    if (channels != C)
-        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_SHAPE,
-                         "%zu channels given, the model's input has %zu", channels, C);
-    for (size_t c = 0; c < C; c++)
-        if (!isfinite(mean[c]) || !isfinite(std[c]) || !(std[c] > 0.0f))
-            return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_INVALID,
-                             "channel %zu: mean %g, std %g (std must be > 0, both finite)", c,
-                             (double)mean[c], (double)std[c]);
     /* Flatten and max pooling commute with a per-channel affine map whose
      * scale is positive, and keep the channels-last layout. */
     const fnn__layer *L = NULL;
@@ -459,7 +400,14 @@ FNN_API int fnn_model_fold_input_normalization(fnn_model *m, const float *mean,
                              i);
     }
     size_t row = L->n_w / L->units;
-    float *w = m->params + L->w_off, *b = m->params + L->b_off;
+    /* The folded layer is computed aside and checked before it replaces the
+     * old one, so a normalisation that overflows changes nothing. */
+    float *w = fnn__alloc_floats(L->n_w + L->n_b);
+    if (!w)
+        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
+                         "out of memory folding the input normalisation");
+    float *b = w + L->n_w;
+    memcpy(w, m->params + L->w_off, (L->n_w + L->n_b) * sizeof(float));
     /* Which input channel weight j of a row reads: conv2d rows are
      * [c][ky][kx]; dense rows follow the input buffer, [c][plane] when it is
      * channel-major with several channels, else channels last. */
@@ -478,5 +426,34 @@ FNN_API int fnn_model_fold_input_normalization(fnn_model *m, const float *mean,
         }
         b[u] = (float)((double)b[u] - shift);
     }
+    for (size_t j = 0; j < L->n_w + L->n_b; j++)
+        if (!isfinite(w[j])) {
+            free(w);
+            return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
+                             "folding the normalisation makes parameter %zu of layer %zu "
+                             "%s; nothing changed",
+                             j, (size_t)(L - m->spec.layers), isnan(w[j]) ? "NaN" : "infinite");
+        }
+    memcpy(m->params + L->w_off, w, (L->n_w + L->n_b) * sizeof(float));
+    free(w);
     return FNN_OK;
+}
+
+FNN_API int fnn_model_fold_input_normalization(fnn_model *m, const float *mean,
+                                               const float *std, size_t channels)
+{
+    if (!m)
+        return FNN_E_NULL;
+    if (!mean || !std)
+        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NULL, "mean or std is NULL");
+    size_t C = m->spec.in_c;
+    if (channels != C)
+        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_SHAPE,
+                         "%zu channels given, the model's input has %zu", channels, C);
+    for (size_t c = 0; c < C; c++)
+        if (!isfinite(mean[c]) || !isfinite(std[c]) || !(std[c] > 0.0f))
+            return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_INVALID,
+                             "channel %zu: mean %g, std %g (std must be > 0, both finite)", c,
+                             (double)mean[c], (double)std[c]);
+    return fnn__fold_normalization(m, mean, std);
 }

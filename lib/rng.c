@@ -60,3 +60,9 @@ void fnn__shuffle_u32(fnn__rng *r, uint32_t *a, size_t n)
         a[j] = t;
     }
 }
+
+uint64_t fnn__seed_mix(uint64_t seed, uint64_t salt)
+{
+    uint64_t x = seed ^ (salt * 0xd6e8feb86659fd93ull);
+    return splitmix64(&x);
+}

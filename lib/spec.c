@@ -7,14 +7,6 @@
 
 #include "internal.h"
 
-static const struct {
-    const char *name;
-    const char *spec;
-} presets[] = {
-    {"mlp", "input:28x28x1,dense:256,relu,dense:128,relu,dense:10"},
-    {"paper-cnn", "input:28x28x1,conv2d:32:3,relu,conv2d:64:3,relu,maxpool:2,"
-                  "dropout:0.25,flatten,dense:128,relu,dropout:0.5,dense:10"},
-};
 
 void fnn__spec_free(fnn__spec *s)
 {
@@ -166,11 +158,11 @@ int fnn__spec_parse(const char *text, fnn__spec *out, char *err, size_t err_size
         if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n')
             buf[blen++] = text[i];
     buf[blen] = '\0';
-    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
-        if (strcmp(buf, presets[i].name) == 0) {
-            blen = strlen(presets[i].spec);
-            memcpy(buf, presets[i].spec, blen + 1);
-        }
+    const fnn__preset *preset = fnn__preset_find(buf);
+    if (preset) {
+        blen = strlen(preset->spec);
+        memcpy(buf, preset->spec, blen + 1);
+    }
     if (blen == 0)
         return fnn__fail(err, err_size, FNN_E_SPEC, "spec is empty");
 
@@ -325,6 +317,8 @@ int fnn__spec_parse(const char *text, fnn__spec *out, char *err, size_t err_size
         rc = fnn__fail(err, err_size, FNN_E_SPEC, "the last dense layer needs >= 2 classes");
         goto fail;
     }
+    for (size_t i = 0, k = 0; i < n; i++)
+        layers[i].fidx = layers[i].kind == FNN__L_DENSE ? (int)k++ : -1;
     out->layers = layers;
     out->n_layers = n;
     return FNN_OK;
@@ -375,4 +369,15 @@ size_t fnn__spec_format(const fnn__spec *s, char *buf, size_t size)
     if (size > 0)
         buf[len < size ? len : size - 1] = '\0';
     return len;
+}
+
+int fnn__layer_fused(const fnn__spec *s, size_t i)
+{
+    const fnn__layer *L = &s->layers[i];
+    if (L->kind == FNN__L_FLATTEN)
+        return 1;
+    if (L->kind == FNN__L_RELU && i > 0 && s->layers[i - 1].relu &&
+        (s->layers[i - 1].kind == FNN__L_DENSE || s->layers[i - 1].kind == FNN__L_CONV2D))
+        return 1;
+    return 0;
 }

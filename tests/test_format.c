@@ -65,15 +65,11 @@ static fnn_model *make_model(const char *spec, uint64_t seed)
 /* Gives every dense layer a distinct forgetting state and sets the clock. */
 static void set_forget(fnn_model *m, uint32_t t)
 {
-    size_t dense = 0;
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        fnn__layer *l = &m->spec.layers[i];
-        if (l->kind != FNN__L_DENSE)
-            continue;
+    for (size_t dense = 0; dense < m->n_fl; dense++) {
+        fnn__flayer *l = &m->fl[dense];
         for (uint32_t j = 0; j < l->units; j++)
             l->tau[j] = j % 3 == 2 ? INFINITY : 0.25f + (float)j * 1.5f + (float)dense;
-        l->decay_on = dense % 2 == 0;
-        dense++;
+        l->on = dense % 2 == 0;
     }
     m->t = t;
     fnn__model_update_decay(m);
@@ -94,16 +90,23 @@ static void assert_same_model(fnn_model *a, fnn_model *b)
     ck_assert_str_eq(a->spec_text, b->spec_text);
     ck_assert_uint_eq(a->t, b->t);
     ck_assert_uint_eq(a->spec.n_layers, b->spec.n_layers);
-    for (size_t i = 0; i < a->spec.n_layers; i++) {
-        const fnn__layer *la = &a->spec.layers[i], *lb = &b->spec.layers[i];
-        ck_assert_int_eq(la->kind, lb->kind);
-        if (la->kind != FNN__L_DENSE)
-            continue;
+    for (size_t i = 0; i < a->spec.n_layers; i++)
+        ck_assert_int_eq(a->spec.layers[i].kind, b->spec.layers[i].kind);
+    ck_assert_uint_eq(a->n_fl, b->n_fl);
+    for (size_t k = 0; k < a->n_fl; k++) {
+        const fnn__flayer *la = &a->fl[k], *lb = &b->fl[k];
         ck_assert_uint_eq(la->units, lb->units);
-        ck_assert_int_eq(la->decay_on, lb->decay_on);
+        ck_assert_int_eq(la->on, lb->on);
         ck_assert(memcmp(la->tau, lb->tau, la->units * sizeof(float)) == 0);
         ck_assert(memcmp(la->decay, lb->decay, la->units * sizeof(float)) == 0);
     }
+    const fnn__recipe *ra = &a->recipe, *rb = &b->recipe;
+    ck_assert_int_eq(ra->has_init, rb->has_init);
+    ck_assert_uint_eq(ra->init_seed, rb->init_seed);
+    ck_assert_uint_eq(ra->calls, rb->calls);
+    ck_assert_uint_eq(ra->seed, rb->seed);
+    ck_assert_uint_eq(ra->samples, rb->samples);
+    ck_assert(memcmp(ra->v, rb->v, sizeof ra->v) == 0);
 }
 
 static uint8_t *serialize(fnn_model *m, size_t *len)
@@ -180,8 +183,8 @@ static uint8_t *build(hdr h, const sec *s, size_t n, size_t *out_len)
 
 /* Section payloads of a model, made from its public and internal state. */
 typedef struct payloads {
-    uint8_t *params, *forget;
-    size_t params_len, forget_len;
+    uint8_t *params, *forget, *recipe;
+    size_t params_len, forget_len, recipe_len;
     const char *spec;
 } payloads;
 
@@ -201,22 +204,37 @@ static payloads payloads_of(fnn_model *m)
     free(f);
 
     p.forget_len = 4;
-    for (size_t i = 0; i < m->spec.n_layers; i++)
-        if (m->spec.layers[i].kind == FNN__L_DENSE)
-            p.forget_len += 8 + 4 * (size_t)m->spec.layers[i].units;
+    for (size_t k = 0; k < m->n_fl; k++)
+        p.forget_len += 8 + 4 * (size_t)m->fl[k].units;
     p.forget = malloc(p.forget_len);
     ck_assert_ptr_nonnull(p.forget);
     put32(p.forget, m->t);
     size_t o = 4;
-    for (size_t i = 0; i < m->spec.n_layers; i++) {
-        const fnn__layer *l = &m->spec.layers[i];
-        if (l->kind != FNN__L_DENSE)
-            continue;
+    for (size_t k = 0; k < m->n_fl; k++) {
+        const fnn__flayer *l = &m->fl[k];
         put32(p.forget + o, l->units);
-        put32(p.forget + o + 4, (uint32_t)l->decay_on);
+        put32(p.forget + o + 4, (uint32_t)l->on);
         o += 8;
         for (uint32_t j = 0; j < l->units; j++, o += 4)
             putf(p.forget + o, l->tau[j]);
+    }
+
+    /* RECIPE: calls, flags, init seed, seed, samples, count, (key, f64) entries. */
+    const fnn__recipe *r = &m->recipe;
+    p.recipe_len = 36 + 12 * (size_t)FNN__TRAIN_NKEYS;
+    p.recipe = malloc(p.recipe_len);
+    ck_assert_ptr_nonnull(p.recipe);
+    put32(p.recipe, r->calls);
+    put32(p.recipe + 4, r->has_init ? 1u : 0u);
+    put64(p.recipe + 8, r->init_seed);
+    put64(p.recipe + 16, r->seed);
+    put64(p.recipe + 24, r->samples);
+    put32(p.recipe + 32, FNN__TRAIN_NKEYS);
+    for (uint32_t k = 0; k < FNN__TRAIN_NKEYS; k++) {
+        uint64_t bits;
+        memcpy(&bits, &r->v[k], sizeof bits);
+        put32(p.recipe + 36 + 12 * k, k);
+        put64(p.recipe + 40 + 12 * k, bits);
     }
     p.spec = m->spec_text;
     return p;
@@ -226,6 +244,7 @@ static void payloads_free(payloads *p)
 {
     free(p->params);
     free(p->forget);
+    free(p->recipe);
 }
 
 static sec spec_sec(const char *text)
@@ -246,8 +265,25 @@ static sec forget_sec(const payloads *p)
     return s;
 }
 
+static sec recipe_sec(const payloads *p)
+{
+    sec s = {TAG("RCPE"), 0, p->recipe, p->recipe_len};
+    return s;
+}
+
 /* The file the documented layout prescribes for m. */
 static uint8_t *build_model(fnn_model *m, size_t *len)
+{
+    payloads p = payloads_of(m);
+    sec s[4] = {spec_sec(p.spec), params_sec(&p), forget_sec(&p), recipe_sec(&p)};
+    uint8_t *b = build(v1, s, 4, len);
+    payloads_free(&p);
+    return b;
+}
+
+/* The same file without the optional RECIPE section, as the first writers
+ * of version 1 wrote it: FORGET is the last section. */
+static uint8_t *build_model_v1_0(fnn_model *m, size_t *len)
 {
     payloads p = payloads_of(m);
     sec s[3] = {spec_sec(p.spec), params_sec(&p), forget_sec(&p)};
@@ -405,9 +441,9 @@ START_TEST(test_roundtrip_buffer)
     r = load_expect(buf, len, FNN_OK, NULL);
     assert_same_model(m, r);
     /* decay[] was recomputed from tau and t, not merely copied. */
-    for (size_t i = 0; i < r->spec.n_layers; i++) {
-        const fnn__layer *l = &r->spec.layers[i];
-        for (uint32_t j = 0; l->kind == FNN__L_DENSE && j < l->units; j++)
+    for (size_t k = 0; k < r->n_fl; k++) {
+        const fnn__flayer *l = &r->fl[k];
+        for (uint32_t j = 0; j < l->units; j++)
             ck_assert(l->decay[j] == expf(-3.0f / l->tau[j]));
     }
     free(buf);
@@ -425,15 +461,15 @@ START_TEST(test_documented_header)
         0x01, 0x00, 0x00, 0x00,                         /* version 1 */
         0x00, 0x00, 0x00, 0x00,                         /* required flags */
         0x00, 0x00, 0x00, 0x00,                         /* optional flags */
-        0x03, 0x00, 0x00, 0x00,                         /* 3 sections */
-        0xfc, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* 252 bytes */
+        0x04, 0x00, 0x00, 0x00,                         /* 4 sections */
+        0xe4, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* 484 bytes */
         'S',  'P',  'E',  'C',  0x01, 0x00, 0x00, 0x00, /* SPEC, required */
         0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* 28 bytes */
     };
     fnn_model *m = make_model(TINY, 1);
     size_t len;
     uint8_t *b = serialize(m, &len);
-    ck_assert_uint_eq(len, 252);
+    ck_assert_uint_eq(len, 484);
     ck_assert(memcmp(b, want, sizeof want) == 0);
     ck_assert(memcmp(b + 48, TINY, 28) == 0);
     /* PARAMS at 76: 23 floats; FORGET at 192: t = 0, then layer 0 with 3
@@ -445,9 +481,16 @@ START_TEST(test_documented_header)
         'F', 'R', 'G', 'T', 0, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x80, 0x7f,
     };
+    /* RECIPE at 248: 216 bytes; no training call yet, seed 1 recorded. */
+    static const uint8_t recipe_hdr[] = {
+        'R', 'C', 'P', 'E', 0, 0, 0, 0, 0xd8, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+    };
     ck_assert(memcmp(b + 76, params_hdr, sizeof params_hdr) == 0);
     ck_assert(memcmp(b + 192, forget_hdr, sizeof forget_hdr) == 0);
-    ck_assert_uint_eq(get32(b + 248), (uint32_t)crc32(0L, b, 248));
+    ck_assert(memcmp(b + 248, recipe_hdr, sizeof recipe_hdr) == 0);
+    ck_assert_uint_eq(get32(b + 296), FNN__TRAIN_NKEYS); /* entries at 300 */
+    ck_assert_uint_eq(get32(b + 480), (uint32_t)crc32(0L, b, 480));
     free(b);
     fnn_model_free(m);
 }
@@ -533,12 +576,12 @@ START_TEST(test_trailing_bytes)
     ck_assert_ptr_nonnull(p);
     memcpy(p, b, len);
     p[len] = 0;
-    load_expect(p, len + 1, FNN_E_FORMAT, "1 byte(s) after the declared 252-byte file");
+    load_expect(p, len + 1, FNN_E_FORMAT, "1 byte(s) after the declared 484-byte file");
     /* Even with the declared length and CRC made to cover the extra byte, the
      * sections no longer end where the trailer starts. */
     put64(p + 24, len + 1);
     recrc(p, len + 1);
-    load_expect(p, len + 1, FNN_E_FORMAT, "after the last of 3 sections");
+    load_expect(p, len + 1, FNN_E_FORMAT, "after the last of 4 sections");
     free(p);
     free(b);
     fnn_model_free(m);
@@ -592,9 +635,9 @@ START_TEST(test_unknown_sections)
 
     /* An unknown optional one (odd length, so padded) is skipped, as are
      * unknown section flag bits; known sections may come in any order. */
-    sec opt[5] = {forget_sec(&p), {TAG("XTRA"), 0xfffffffeu, extra, 5}, params_sec(&p),
-                  {TAG("NOTE"), 0, NULL, 0}, spec_sec(p.spec)};
-    b = build(v1, opt, 5, &len);
+    sec opt[6] = {forget_sec(&p), {TAG("XTRA"), 0xfffffffeu, extra, 5}, params_sec(&p),
+                  recipe_sec(&p), {TAG("NOTE"), 0, NULL, 0}, spec_sec(p.spec)};
+    b = build(v1, opt, 6, &len);
     r = load_expect(b, len, FNN_OK, NULL);
     assert_same_model(m, r);
     fnn_model_free(r);
@@ -648,11 +691,9 @@ START_TEST(test_section_set)
     b = build(v1, noforget, 2, &len);
     r = load_expect(b, len, FNN_OK, NULL);
     ck_assert_uint_eq(r->t, 0);
-    for (size_t i = 0; i < r->spec.n_layers; i++) {
-        const fnn__layer *l = &r->spec.layers[i];
-        if (l->kind != FNN__L_DENSE)
-            continue;
-        ck_assert_int_eq(l->decay_on, 0);
+    for (size_t k = 0; k < r->n_fl; k++) {
+        const fnn__flayer *l = &r->fl[k];
+        ck_assert_int_eq(l->on, 0);
         for (uint32_t j = 0; j < l->units; j++) {
             ck_assert(isinf(l->tau[j]) && l->tau[j] > 0);
             ck_assert(l->decay[j] == 1.0f);
@@ -669,7 +710,7 @@ START_TEST(test_section_bounds)
 {
     fnn_model *m = make_model(TINY, 1);
     size_t len;
-    uint8_t *b = serialize(m, &len);
+    uint8_t *b = build_model_v1_0(m, &len);
 
     /* SPEC's length reaching past the trailer. */
     put64(b + 40, len);
@@ -906,8 +947,8 @@ START_TEST(test_forget_invalid)
     put32(units1, 2);
     recrc(b, len);
     fnn_model *r = load_expect(b, len, FNN_OK, NULL);
-    ck_assert(r->spec.layers[0].tau[1] == 2.0f);
-    ck_assert_int_eq(r->spec.layers[0].decay_on, 1);
+    ck_assert(r->fl[0].tau[1] == 2.0f);
+    ck_assert_int_eq(r->fl[0].on, 1);
     ck_assert_uint_eq(r->t, 4);
     fnn_model_free(r);
     free(b);

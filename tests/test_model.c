@@ -144,10 +144,10 @@ START_TEST(test_dense_forward_exact)
     /* W1 = [[1,2],[-1,1]], b1 = [0.5,-3], W2 = [[1,0],[2,-1]], b2 = [0,1] */
     float p[] = {1, 2, -1, 1, 0.5f, -3, 1, 0, 2, -1, 0, 1};
     ck_assert_int_eq(fnn_model_set_params(m, p, 12), FNN_OK);
-    ck_assert_int_eq(fnn__model_reserve(m, 2, 0), FNN_OK);
+    ck_assert_int_eq(fnn__ws_reserve(m, &m->ws, 2, 0), FNN_OK);
     float x[] = {1, 1, 3, -1};
     memcpy(m->ws.act[0], x, sizeof x);
-    const float *z = fnn__forward(m, 2, 0);
+    const float *z = fnn__forward(m, &m->ws, 2, NULL);
     /* sample 1: h = relu([3.5, -3]) = [3.5, 0]; z = [3.5, 8]
      * sample 2: h = relu([1.5, -7]) = [1.5, 0]; z = [1.5, 4] */
     ck_assert_float_eq(z[0], 3.5f);
@@ -159,13 +159,13 @@ START_TEST(test_dense_forward_exact)
      * h = relu([3.5 e^-1, -3 e^-0.5]) = [3.5/e, 0]; z = [3.5/e * e^-0.25, (7/e + 1) * 1]. */
     m->t = 1;
     float tau1[] = {1, 2}, tau2[] = {4, INFINITY};
-    memcpy(m->spec.layers[0].tau, tau1, sizeof tau1);
-    memcpy(m->spec.layers[2].tau, tau2, sizeof tau2);
-    m->spec.layers[0].decay_on = m->spec.layers[2].decay_on = 1;
+    memcpy(m->fl[0].tau, tau1, sizeof tau1);
+    memcpy(m->fl[1].tau, tau2, sizeof tau2);
+    m->fl[0].on = m->fl[1].on = 1;
     fnn__model_update_decay(m);
-    ck_assert_float_eq(m->spec.layers[2].decay[1], 1.0f);
+    ck_assert_float_eq(m->fl[1].decay[1], 1.0f);
     memcpy(m->ws.act[0], x, sizeof x);
-    z = fnn__forward(m, 2, 0);
+    z = fnn__forward(m, &m->ws, 2, NULL);
     float h0 = 3.5f * expf(-1.0f);
     ck_assert_float_eq_tol(z[0], h0 * expf(-0.25f), 1e-6f);
     ck_assert_float_eq_tol(z[1], 2.0f * h0 + 1.0f, 1e-6f);
@@ -178,13 +178,13 @@ START_TEST(test_conv_pool_reference)
 {
     const uint32_t H = 7, W = 6, C = 3, F = 4, K = 3, B = 2;
     fnn_model *m = make("input:7x6x3,conv2d:4:3,maxpool:2,dense:2", 9);
-    ck_assert_int_eq(fnn__model_reserve(m, B, 1), FNN_OK);
+    ck_assert_int_eq(fnn__ws_reserve(m, &m->ws, B, 1), FNN_OK);
     fnn__rng r;
     fnn__rng_seed(&r, 5);
     size_t in_dim = (size_t)H * W * C;
     for (size_t i = 0; i < B * in_dim; i++)
         m->ws.act[0][i] = fnn__rng_float(&r) * 2 - 1;
-    fnn__forward(m, B, 1);
+    fnn__forward(m, &m->ws, B, &m->rng);
     const float *conv = m->ws.cur[1], *pool = m->ws.cur[2];
     const float *w = m->params + m->spec.layers[0].w_off;
     const float *bias = m->params + m->spec.layers[0].b_off;
@@ -227,11 +227,11 @@ static double batch_loss(fnn_model *m, const float *x, const int32_t *y, size_t 
     size_t in_dim = (size_t)m->spec.in_h * m->spec.in_w * m->spec.in_c;
     memcpy(m->ws.act[0], x, B * in_dim * sizeof(float));
     fnn__rng_seed(&m->rng, 77);
-    const float *z = fnn__forward(m, B, 1);
+    const float *z = fnn__forward(m, &m->ws, B, &m->rng);
     double l = fnn__softmax_xent(z, y, B, m->num_classes, m->ws.loss,
                                  backward ? m->ws.grad_a : NULL, 1.0f / (float)B, NULL);
     if (backward)
-        fnn__backward(m, B);
+        fnn__backward(m, &m->ws, B, m->grads);
     return l / (double)B;
 }
 
@@ -242,16 +242,18 @@ static void grad_check(const char *spec, int decay)
     if (decay) {
         m->t = 2;
         for (size_t i = 0; i < m->spec.n_layers; i++) {
-            fnn__layer *L = &m->spec.layers[i];
-            if (!L->tau)
+            const fnn__layer *S = &m->spec.layers[i];
+            if (S->fidx < 0)
                 continue;
+            fnn__flayer *L = &m->fl[S->fidx];
             for (uint32_t j = 0; j < L->units; j++)
                 L->tau[j] = 1.0f + (float)j;
-            L->decay_on = 1;
+            L->on = 1;
         }
         fnn__model_update_decay(m);
     }
-    ck_assert_int_eq(fnn__model_reserve(m, B, 1), FNN_OK);
+    ck_assert_int_eq(fnn__ws_reserve(m, &m->ws, B, 1), FNN_OK);
+    ck_assert_int_eq(fnn__optim_reserve(m), FNN_OK);
     size_t in_dim = (size_t)m->spec.in_h * m->spec.in_w * m->spec.in_c;
     float *x = malloc(B * in_dim * sizeof *x);
     int32_t y[3];

@@ -337,7 +337,7 @@ END_TEST
 START_TEST(test_lr_schedule)
 {
     fnn__train_cfg c;
-    fnn__train_cfg_defaults(&c);
+    fnn__train_cfg_from(NULL, &c);
     c.lr = 0.01;
     ck_assert_double_eq(fnn__lr_at(&c, 5), 0.01);
     c.schedule = FNN_LR_STEP;

@@ -13,10 +13,18 @@
  * - The library never aborts, exits, prints, or closes what the caller owns.
  * - Sample indices are uint32_t, labels int32_t, counts size_t; features are
  *   float32, laid out per sample as rows x cols x channels (channels last).
- * - Thread-safety: a handle may be used by one thread at a time; different
- *   handles are independent. Matrix products run on OpenBLAS, whose thread
- *   count the caller controls (OPENBLAS_NUM_THREADS or
- *   openblas_set_num_threads()).
+ * - Thread-safety: a handle may be used by one thread at a time, except that
+ *   the read-only calls on a model (those taking `const fnn_model *`:
+ *   prediction, evaluation, per-sample losses, queries) may run from many
+ *   threads at once on one model, as long as no thread modifies it
+ *   meanwhile; each such call brings its own workspace. Data sets are
+ *   immutable once built and may be read by many threads. Different handles
+ *   are independent. Matrix products run on OpenBLAS, whose thread count the
+ *   caller controls (OPENBLAS_NUM_THREADS or openblas_set_num_threads()).
+ * - Names: every enum the API takes has names and one-line descriptions
+ *   (fnn_name()), and every option key reports its valid values
+ *   (fnn_train_key_bounds(), fnn_forget_key_bounds()), so front ends and
+ *   bindings need no tables of their own.
  */
 #ifndef FNN_FNN_H
 #define FNN_FNN_H
@@ -75,6 +83,53 @@ enum fnn_status {
 FNN_API const char *fnn_strerror(int status);
 
 /* ------------------------------------------------------------------------ */
+/* Names                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** The enums and key sets that have names. Each holds the values
+ * 0 .. fnn_names_count(kind) - 1. */
+enum fnn_names {
+    FNN_NAMES_OPTIMIZER = 0,    /**< enum fnn_optimizer: "sgd", "adam" */
+    FNN_NAMES_LR_SCHEDULE = 1,  /**< enum fnn_lr_schedule: "constant", "step" */
+    FNN_NAMES_POLICY = 2,       /**< enum fnn_policy: "fixed", "ordered", "rank", ... */
+    FNN_NAMES_METHOD = 3,       /**< enum fnn_method: "fnn", "fnn-paper", "retrain", ... */
+    FNN_NAMES_REQUEST_KIND = 4, /**< enum fnn_request_kind: "indices", "class", "random" */
+    FNN_NAMES_PHASE_KIND = 5,   /**< enum fnn_phase_kind: "learn", "unlearn", "decay", ... */
+    FNN_NAMES_PRESET = 6,       /**< preset architectures: "mlp", "paper-cnn" */
+    FNN_NAMES_SPLIT = 7,        /**< enum fnn_split: "train", "test" */
+    FNN_NAMES_TRAIN_KEY = 8,    /**< enum fnn_train_key, as option names: "epochs", "lr", ... */
+    FNN_NAMES_FORGET_KEY = 9,   /**< enum fnn_forget_key: "method", "policy", "max-t", ... */
+    FNN_NAMES_REPORT_KEY = 10,  /**< enum fnn_report_key: "seconds", "flops", ... */
+    FNN_NAMES_PHASE_KEY = 11    /**< enum fnn_phase_key: "kind", "turn", "t", ... */
+};
+
+/** Number of named values of `kind` (0 for an unknown kind). */
+FNN_API size_t fnn_names_count(int kind);
+
+/** The name of `value` in `kind`: lower case, words joined by '-'.
+ * @return a static string, or NULL when kind or value is unknown. */
+FNN_API const char *fnn_name(int kind, int value);
+
+/** A one-line description of `value` in `kind`.
+ * @return a static string, or NULL when kind or value is unknown. */
+FNN_API const char *fnn_name_help(int kind, int value);
+
+/** Looks a name up in `kind`.
+ * @param value receives the value.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown kind or name). */
+FNN_API int fnn_name_lookup(int kind, const char *name, int *value);
+
+/** Flags of an option key's domain (fnn_train_key_bounds(), fnn_forget_key_bounds()). */
+enum fnn_bound_flag {
+    FNN_BOUND_INTEGER = 1,   /**< only integral values */
+    FNN_BOUND_LO_OPEN = 2,   /**< the lower bound itself is excluded */
+    FNN_BOUND_HI_OPEN = 4,   /**< the upper bound itself is excluded */
+    FNN_BOUND_AUTO = 8,      /**< -1 is also accepted: chosen automatically */
+    FNN_BOUND_NAMED = 16,    /**< the values are the names of an enum fnn_names kind */
+    FNN_BOUND_DEPRECATED = 32 /**< kept for compatibility; another key says it better */
+};
+
+/* ------------------------------------------------------------------------ */
 /* Data sets                                                                */
 /* ------------------------------------------------------------------------ */
 
@@ -91,7 +146,9 @@ enum fnn_split {
 
 /** Loads an IDX image file (magic 0x00000803, u8, N x rows x cols) and an IDX
  * label file (magic 0x00000801, u8, N), each raw or gzip-compressed. Pixels are
- * stored as bytes and presented to models scaled to [0, 1].
+ * stored as bytes and presented to models scaled to [0, 1], exactly as
+ * `(float)byte * (1.0f / 255.0f)` in single precision (NumPy:
+ * `x.astype(np.float32) * np.float32(1 / 255)`), before any normalisation.
  * @param out receives the data set; NULL on failure.
  * @param images_path path of the image file.
  * @param labels_path path of the label file.
@@ -213,9 +270,10 @@ FNN_API int fnn_model_create(fnn_model **out, const char *spec, uint64_t seed,
 /** Frees a model. NULL is a harmless no-op. */
 FNN_API void fnn_model_free(fnn_model *m);
 
-/** Deep copy: parameters, forgetting state and specification (not workspace).
+/** Deep copy: parameters, forgetting state, specification and recorded
+ * recipe (not workspaces or optimizer state).
  * @return FNN_OK, FNN_E_NULL, FNN_E_NOMEM (message on m). */
-FNN_API int fnn_model_clone(fnn_model *m, fnn_model **out);
+FNN_API int fnn_model_clone(const fnn_model *m, fnn_model **out);
 
 /** The last error message recorded on this handle ("" if none); never NULL. */
 FNN_API const char *fnn_model_errmsg(const fnn_model *m);
@@ -290,8 +348,17 @@ enum fnn_train_key {
     FNN_TRAIN_LR_SCHEDULE = 9,   /**< enum fnn_lr_schedule [FNN_LR_CONSTANT] */
     FNN_TRAIN_LR_STEP = 10,      /**< step decay: epochs between decays, >= 1 [1] */
     FNN_TRAIN_LR_GAMMA = 11,     /**< step decay: factor in (0, 1] [0.1] */
-    FNN_TRAIN_SEED = 12,         /**< shuffling and dropout seed, integer [0] */
-    FNN_TRAIN_SHUFFLE = 13       /**< 1 shuffles each epoch, 0 keeps order [1] */
+    FNN_TRAIN_SEED = 12,         /**< shuffling and dropout seed, integer [0]; all 64
+                                      bits through fnn_train_options_set_u64() */
+    FNN_TRAIN_SHUFFLE = 13,      /**< 1 shuffles each epoch, 0 keeps order [1] */
+    FNN_TRAIN_NORMALIZE = 14     /**< 1: train on features normalised per channel by the
+                                      training set's mean and standard deviation (of
+                                      the features as the data set presents them; a
+                                      constant channel is only centred), then fold
+                                      the normalisation into the first weighted layer,
+                                      so the trained model takes the features as the
+                                      data set presents them; 0: train on them as
+                                      they are [0] */
 };
 
 /** Optimizers. */
@@ -328,19 +395,50 @@ FNN_API void fnn_train_options_free(fnn_train_options *o);
 /** Sets the recommended training recipe of a preset architecture (the
  * recipe `fnn train` uses): "mlp": SGD, momentum 0.9, learning rate 0.05,
  * batch 128; "paper-cnn": Adam, learning rate 0.001, batch 64; both with the
- * learning rate multiplied by 0.7 after every epoch. Other options are kept.
+ * step schedule multiplying the learning rate by 0.7 after every epoch, and
+ * with FNN_TRAIN_NORMALIZE on. Other options are kept. A program that
+ * creates the model with fnn_model_create(arch, seed), applies this preset,
+ * sets FNN_TRAIN_EPOCHS and FNN_TRAIN_SEED = seed and trains on the train
+ * split gets the model `fnn train --arch ARCH --epochs N --seed SEED` saves.
  * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (not a preset name; nothing
  *         changed; message on o). */
 FNN_API int fnn_train_options_preset(fnn_train_options *o, const char *arch);
 
 /** Sets one option. Integer options take integral values.
  * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown key or value out of
- *         its domain; nothing changed; message on o). */
+ *         its domain, which the message states; nothing changed; message on o). */
 FNN_API int fnn_train_options_set(fnn_train_options *o, int key, double value);
 
 /** Reads one option.
  * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown key). */
 FNN_API int fnn_train_options_get(const fnn_train_options *o, int key, double *value);
+
+/** Sets an integer option from a 64-bit value (the whole range of a seed).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown or non-integer key, or
+ *         value out of its domain; nothing changed; message on o). */
+FNN_API int fnn_train_options_set_u64(fnn_train_options *o, int key, uint64_t value);
+
+/** Reads an integer option as a 64-bit value.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown or non-integer key). */
+FNN_API int fnn_train_options_get_u64(const fnn_train_options *o, int key,
+                                      uint64_t *value);
+
+/** Sets an option from text, as a command line gives it: `name` is the key's
+ * name (fnn_name(FNN_NAMES_TRAIN_KEY, key)), `value` a decimal number or, for
+ * a key with named values, a name ("sgd").
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown name, or a value that is
+ *         not a number or name of the key's domain, which the message states;
+ *         nothing changed; message on o). */
+FNN_API int fnn_train_options_parse(fnn_train_options *o, const char *name,
+                                    const char *value);
+
+/** The domain of a training option key: values v with lo <= v <= hi (the
+ * ends excluded as flags say), integral when FNN_BOUND_INTEGER is set, and
+ * the names of enum fnn_names kind `*names` when FNN_BOUND_NAMED is set
+ * (else *names is -1). Any out pointer may be NULL.
+ * @return FNN_OK, FNN_E_INVALID (unknown key). */
+FNN_API int fnn_train_key_bounds(int key, double *lo, double *hi, uint32_t *flags,
+                                 int *names);
 
 /** Installs a progress callback (fn may be NULL to remove it).
  * @return FNN_OK or FNN_E_NULL. */
@@ -352,41 +450,73 @@ FNN_API const char *fnn_train_options_errmsg(const fnn_train_options *o);
 
 /** Trains the model on `train` with mini-batch gradient descent. Optimizer
  * state starts fresh with every call. Deterministic for a given seed and
- * OpenBLAS thread count. Forgetting decay, if enabled, is applied.
+ * OpenBLAS thread count. Forgetting decay, if enabled, is applied. The model
+ * records the options of the call and the size of `train` (its recipe,
+ * saved with it), which the `retrain` unlearning method and
+ * fnn_model_retrain() reproduce.
  * @param opts NULL uses the defaults.
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (data and model shapes differ),
- *         FNN_E_RANGE (label >= model classes), FNN_E_NUMERIC (loss became NaN or
- *         infinite: parameters are restored to their state before the call),
- *         FNN_E_CANCELLED (parameters keep the progress made), FNN_E_NOMEM.
+ *         FNN_E_RANGE (label >= model classes), FNN_E_NUMERIC (the loss or a
+ *         parameter became NaN or infinite: parameters are restored to their
+ *         state before the call), FNN_E_CANCELLED (parameters keep the
+ *         progress made, a normalisation is folded), FNN_E_NOMEM.
  * Thread-safety: uses m's workspace; train, opts are only read. */
 FNN_API int fnn_model_train(fnn_model *m, const fnn_dataset *train,
                             const fnn_train_options *opts);
+
+/** Trains the model again from scratch on `train` with the recipe it
+ * records: parameters re-initialised from the fnn_model_create() seed, then
+ * fnn_model_train() with the recorded options. Given the same training set,
+ * it reproduces the recorded training bit for bit (same OpenBLAS thread
+ * count). The forgetting state is reset.
+ * @param opts NULL: the recorded options; else keys that opts marks as set
+ *        (set by a setter or a preset) override the recorded ones.
+ * @return as fnn_model_train(), and FNN_E_STATE when the model records no
+ *         recipe (loaded from a file written before recipes, or trained by
+ *         several calls) and opts sets no FNN_TRAIN_EPOCHS; nothing changed. */
+FNN_API int fnn_model_retrain(fnn_model *m, const fnn_dataset *train,
+                              const fnn_train_options *opts);
+
+/** How many fnn_model_train() calls the model's recorded recipe comes from
+ * (0: none recorded; 1: fnn_model_retrain() can reproduce it). 0 for NULL. */
+FNN_API uint32_t fnn_model_recipe_calls(const fnn_model *m);
+
+/** Reads the recorded recipe: the options of the last fnn_model_train() call.
+ * @param out receives a new options handle holding them (free it).
+ * @param init_seed receives the fnn_model_create() seed (may be NULL).
+ * @param samples receives the training-set size of that call (may be NULL).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (nothing recorded), FNN_E_NOMEM. */
+FNN_API int fnn_model_recipe(const fnn_model *m, fnn_train_options **out,
+                             uint64_t *init_seed, uint64_t *samples);
 
 /* ------------------------------------------------------------------------ */
 /* Inference                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* The calls of this section only read the model: many threads may run them
+ * at once on one model (see the thread-safety convention at the top). */
+
 /** Class probabilities (softmax) for every sample.
  * @param out capacity n >= size * classes floats, row per sample.
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_NOMEM. */
-FNN_API int fnn_model_predict_proba(fnn_model *m, const fnn_dataset *ds, float *out,
+FNN_API int fnn_model_predict_proba(const fnn_model *m, const fnn_dataset *ds, float *out,
                                     size_t n);
 
 /** Most probable class for every sample.
  * @param out capacity n >= size labels.
  * @return as fnn_model_predict_proba(). */
-FNN_API int fnn_model_predict(fnn_model *m, const fnn_dataset *ds, int32_t *out,
+FNN_API int fnn_model_predict(const fnn_model *m, const fnn_dataset *ds, int32_t *out,
                               size_t n);
 
 /** Accuracy in [0, 1] and mean cross-entropy loss (either pointer may be NULL).
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_NOMEM. */
-FNN_API int fnn_model_evaluate(fnn_model *m, const fnn_dataset *ds, double *accuracy,
+FNN_API int fnn_model_evaluate(const fnn_model *m, const fnn_dataset *ds, double *accuracy,
                                double *mean_loss);
 
 /** Cross-entropy loss of every sample (inputs to membership inference).
  * @param out capacity n >= size floats.
  * @return as fnn_model_evaluate(). */
-FNN_API int fnn_model_sample_losses(fnn_model *m, const fnn_dataset *ds, float *out,
+FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, float *out,
                                     size_t n);
 
 /* ------------------------------------------------------------------------ */
@@ -398,7 +528,7 @@ FNN_API int fnn_model_sample_losses(fnn_model *m, const fnn_dataset *ds, float *
  * directory is written, flushed, synced and renamed over `path`. On failure the
  * previous file at `path` is untouched.
  * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_NOMEM. */
-FNN_API int fnn_model_save(fnn_model *m, const char *path);
+FNN_API int fnn_model_save(const fnn_model *m, const char *path);
 
 /** Loads a model saved by fnn_model_save(). The checksum is verified before
  * anything is parsed.
@@ -410,7 +540,7 @@ FNN_API int fnn_model_load(fnn_model **out, const char *path, char *err, size_t 
  * @param buf may be NULL when size is 0, to learn the size.
  * @param needed receives the serialised size (required).
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (size < *needed; nothing written). */
-FNN_API int fnn_model_save_buffer(fnn_model *m, void *buf, size_t size, size_t *needed);
+FNN_API int fnn_model_save_buffer(const fnn_model *m, void *buf, size_t size, size_t *needed);
 
 /** Loads a model from a buffer (same format as files).
  * @return as fnn_model_load() except FNN_E_IO. */
@@ -474,7 +604,7 @@ FNN_API int fnn_model_fold_decay(fnn_model *m);
  * to the lower index.
  * @param n capacity of ranks; must be >= the layer's units.
  * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE, FNN_E_SHAPE, FNN_E_NOMEM. */
-FNN_API int fnn_model_rank_neurons(fnn_model *m, const fnn_dataset *ds, size_t layer,
+FNN_API int fnn_model_rank_neurons(const fnn_model *m, const fnn_dataset *ds, size_t layer,
                                    uint32_t *ranks, size_t n);
 
 /** Forgetting-rate policies. */
@@ -549,82 +679,180 @@ FNN_API int fnn_forget_request_indices(const fnn_forget_request *r, uint32_t *ou
 FNN_API int fnn_forget_request_forget_set(const fnn_forget_request *r, fnn_dataset **out);
 FNN_API int fnn_forget_request_retain_set(const fnn_forget_request *r, fnn_dataset **out);
 
-/** Unlearning options: an opaque, enum-keyed set of numbers. */
+/** Unlearning options: an opaque, enum-keyed set of numbers, holding the
+ * training options of the method's inner training. */
 typedef struct fnn_forget_options fnn_forget_options;
 
-/** Unlearning procedures. */
-enum fnn_procedure {
-    /** For a trained model: rank on the forget set, raise t step by step with
-     * decay on, repair on a retain sample after each step, stop at the target
-     * forget-set accuracy or the budget. */
-    FNN_PROCEDURE_POSTHOC = 0,
-    /** The paper's protocol: T turns of L learning epochs on the whole training
-     * set (decay off), then U unlearning epochs on the forget set (decay on,
-     * t = 1..U, ranks recomputed first). */
-    FNN_PROCEDURE_PAPER = 1
+/** What an unlearning run did and measured. */
+typedef struct fnn_forget_report fnn_forget_report;
+
+/** Unlearning methods: the rows of the library's method table, each run by
+ * fnn_model_forget() with FNN_FORGET_METHOD. Their names are
+ * fnn_name(FNN_NAMES_METHOD, method); docs/ALGORITHM.md describes each. */
+enum fnn_method {
+    /** Post-hoc FNN unlearning of a trained model: rank the neurons on the
+     * forget set, raise the forgetting clock t step by step with the decay on,
+     * repair on retain samples after each step, stop at the target forget-set
+     * accuracy or the budget. */
+    FNN_METHOD_FNN = 0,
+    /** The paper's protocol: T turns of L learning epochs on the whole
+     * training set (decay off), then U unlearning epochs on the forget set
+     * (decay on, t = 1..U, ranks recomputed first). */
+    FNN_METHOD_FNN_PAPER = 1,
+    /** Training from scratch on the retain set with the model's recorded
+     * recipe (fnn_model_retrain()): exact unlearning, the reference. */
+    FNN_METHOD_RETRAIN = 2,
+    /** Training on the retain set only, from the model as it is. */
+    FNN_METHOD_FINETUNE = 3,
+    /** NegGrad+: steps on alpha * retain loss - (1 - alpha) * forget loss,
+     * descent on the retain set with ascent on the forget set. */
+    FNN_METHOD_NEGGRAD = 4,
+    /** One Newton step that removes the forget set's influence from the output
+     * layer over the frozen features: the minimiser of the L2-regularised
+     * softmax loss of the retained samples, reached from the current weights
+     * (after Guo et al. 2020, certified removal), the Hessian factored with
+     * LAPACKE's Cholesky routines. */
+    FNN_METHOD_NEWTON = 5,
+    /** Leaves the model as it is: the do-nothing reference of comparisons. */
+    FNN_METHOD_NONE = 6
 };
 
-/** Keys of fnn_forget_options_set(). Defaults in brackets. */
+/** Unlearning procedures: the first two methods, under their former names.
+ * Deprecated: use enum fnn_method. */
+enum fnn_procedure {
+    FNN_PROCEDURE_POSTHOC = 0, /**< = FNN_METHOD_FNN */
+    FNN_PROCEDURE_PAPER = 1    /**< = FNN_METHOD_FNN_PAPER */
+};
+
+/** Keys of fnn_forget_options_set(). Defaults in brackets; the methods that
+ * read a key are fnn_forget_key_methods(key). Deprecated keys are aliases
+ * of others and stay for compatibility. */
 enum fnn_forget_key {
-    FNN_FORGET_PROCEDURE = 0,      /**< enum fnn_procedure [POSTHOC] */
+    FNN_FORGET_PROCEDURE = 0,      /**< deprecated: FNN_FORGET_METHOD limited to
+                                        fnn (0) and fnn-paper (1) */
     FNN_FORGET_POLICY = 1,         /**< enum fnn_policy [RANK] */
     FNN_FORGET_TAU = 2,            /**< fixed policy tau > 0 [30] */
     FNN_FORGET_TOPK = 3,           /**< K at width 128 for topk/random, >= 1 [30] */
-    FNN_FORGET_SEED = 4,           /**< integer seed [0] */
-    FNN_FORGET_MAX_T = 5,          /**< post-hoc budget: largest t, >= 1 [10] */
-    FNN_FORGET_TARGET = 6,         /**< post-hoc forget-set accuracy target in [0, 1];
+    FNN_FORGET_SEED = 4,           /**< integer seed of the run's random choices
+                                        (monitoring samples, random policy, repair
+                                        samples, and the inner training's seed unless
+                                        that is set) [0]; all 64 bits through
+                                        fnn_forget_options_set_u64() */
+    FNN_FORGET_MAX_T = 5,          /**< fnn budget: largest t, >= 1 [10] */
+    FNN_FORGET_TARGET = 6,         /**< fnn forget-set accuracy target in [0, 1];
                                         -1 = automatic [-1] */
-    FNN_FORGET_REPAIR_EPOCHS = 7,  /**< post-hoc repair epochs per step, >= 0 [1] */
-    FNN_FORGET_REPAIR_FRACTION = 8,/**< post-hoc share of the retain set per repair
+    FNN_FORGET_REPAIR_EPOCHS = 7,  /**< fnn repair epochs per step, >= 0 [1] */
+    FNN_FORGET_REPAIR_FRACTION = 8,/**< fnn share of the retain set per repair
                                         epoch, (0, 1], at least 10 batches [0.1] */
-    FNN_FORGET_TURNS = 9,          /**< paper T, >= 1 [10] */
-    FNN_FORGET_LEARN_EPOCHS = 10,  /**< paper L, >= 0 [1] */
-    FNN_FORGET_UNLEARN_EPOCHS = 11,/**< paper U, >= 1 [2] */
-    FNN_FORGET_BATCH_SIZE = 12,    /**< 1..65536 [64] */
-    FNN_FORGET_OPTIMIZER = 13,     /**< enum fnn_optimizer [ADAM] */
-    FNN_FORGET_LEARNING_RATE = 14, /**< > 0 [0.001] */
-    FNN_FORGET_LR_GAMMA = 15,      /**< learning rate factor after every epoch, (0, 1];
-                                        -1 = per procedure, paper 0.07, post-hoc 1 [-1] */
+    FNN_FORGET_TURNS = 9,          /**< fnn-paper T, >= 1 [10] */
+    FNN_FORGET_LEARN_EPOCHS = 10,  /**< fnn-paper L, >= 0 [1] */
+    FNN_FORGET_UNLEARN_EPOCHS = 11,/**< fnn-paper U, >= 1 [2] */
+    FNN_FORGET_BATCH_SIZE = 12,    /**< deprecated: the inner training's
+                                        FNN_TRAIN_BATCH_SIZE */
+    FNN_FORGET_OPTIMIZER = 13,     /**< deprecated: the inner FNN_TRAIN_OPTIMIZER */
+    FNN_FORGET_LEARNING_RATE = 14, /**< deprecated: the inner FNN_TRAIN_LEARNING_RATE */
+    FNN_FORGET_LR_GAMMA = 15,      /**< deprecated: g in (0, 1] sets the inner step
+                                        schedule with FNN_TRAIN_LR_GAMMA = g and
+                                        FNN_TRAIN_LR_STEP = 1; -1 restores the
+                                        method's default [-1] */
     FNN_FORGET_FOLD = 16,          /**< 1 folds the decay into the weights at the end [1] */
     FNN_FORGET_EVAL_SAMPLES = 17,  /**< size of the fixed random samples of the forget,
                                         retain and holdout sets that monitor the phases
                                         (and give the retain accuracies), >= 1 [2000] */
-    FNN_FORGET_TOLERANCE = 18,     /**< post-hoc stops when forget accuracy <= target +
+    FNN_FORGET_TOLERANCE = 18,     /**< fnn stops when forget accuracy <= target +
                                         tolerance, in [0, 1] [0.002] */
-    FNN_FORGET_RETAIN_DROP = 19,   /**< post-hoc: while the monitored retain accuracy is
+    FNN_FORGET_RETAIN_DROP = 19,   /**< fnn: while the monitored retain accuracy is
                                         more than this below its starting value, repair
                                         goes on, in [0, 1] [0.005] */
-    FNN_FORGET_MAX_EXTRA_REPAIR = 20,/**< post-hoc: cap on those extra repair epochs per
+    FNN_FORGET_MAX_EXTRA_REPAIR = 20,/**< fnn: cap on those extra repair epochs per
                                         step, >= 0 [10] */
-    FNN_FORGET_DECAY_OUTPUT = 21   /**< 1: the last dense layer forgets too; 0: only the
+    FNN_FORGET_DECAY_OUTPUT = 21,  /**< 1: the last dense layer forgets too; 0: only the
                                         hidden dense layers (all if there are none);
-                                        -1: per procedure, paper 1, post-hoc 0 [-1] */
+                                        -1: per method, fnn-paper 1, fnn 0 [-1] */
+    FNN_FORGET_METHOD = 22,        /**< enum fnn_method [FNN_METHOD_FNN] */
+    FNN_FORGET_NEGGRAD_ALPHA = 23, /**< neggrad: weight alpha of the retain loss, in
+                                        (0, 1); the forget loss gets 1 - alpha [0.9] */
+    FNN_FORGET_NEWTON_L2 = 24      /**< newton: L2 coefficient lambda of the output
+                                        layer's regularised mean loss, > 0 [0.001] */
 };
+
+/** Unlearning progress callback, called after every optimizer step of the
+ * run and after every phase it records.
+ * @param user the pointer given to fnn_forget_options_set_progress().
+ * @param phase_kind enum fnn_phase_kind of the phase under way.
+ * @param step optimizer steps taken so far in the run.
+ * @param done matrix-product FLOPs spent so far.
+ * @param total FLOPs the run expects to spend at most (0 when unknown), so
+ *        done / total is a progress fraction.
+ * @param so_far the run's report with the phases recorded so far; read it
+ *        with fnn_forget_report_*() during the call only.
+ * @return 0 to continue, non-zero to stop: fnn_model_forget() then returns
+ *         FNN_E_CANCELLED and leaves the model exactly as it was.
+ * The callback may run inference on the model being unlearned (an
+ * intermediate state); it must not modify, clone or free it. */
+typedef int (*fnn_forget_progress_fn)(void *user, int phase_kind, uint64_t step, double done,
+                                      double total, const fnn_forget_report *so_far);
 
 /** Creates options holding the defaults. @return FNN_OK, FNN_E_NULL, FNN_E_NOMEM. */
 FNN_API int fnn_forget_options_create(fnn_forget_options **out);
 /** Frees options. NULL is a harmless no-op. */
 FNN_API void fnn_forget_options_free(fnn_forget_options *o);
-/** Sets one option. @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (message on o). */
+/** Sets one option.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown key or value out of its
+ *         domain, which the message states; nothing changed; message on o). */
 FNN_API int fnn_forget_options_set(fnn_forget_options *o, int key, double value);
 /** Reads one option. @return FNN_OK, FNN_E_NULL, FNN_E_INVALID. */
 FNN_API int fnn_forget_options_get(const fnn_forget_options *o, int key, double *value);
+/** Sets an integer option from a 64-bit value (the whole range of a seed).
+ * @return as fnn_forget_options_set(). */
+FNN_API int fnn_forget_options_set_u64(fnn_forget_options *o, int key, uint64_t value);
+/** Reads an integer option as a 64-bit value.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown or non-integer key). */
+FNN_API int fnn_forget_options_get_u64(const fnn_forget_options *o, int key,
+                                       uint64_t *value);
+/** Sets an option from text: `name` is a forget key's name
+ * (fnn_name(FNN_NAMES_FORGET_KEY, key)) or, when no forget key has it, a
+ * training key's name, which then goes to the inner training options;
+ * `value` is a decimal number or a name of the key's domain ("rank").
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (unknown name or value outside
+ *         the domain, which the message states; nothing changed; message on o). */
+FNN_API int fnn_forget_options_parse(fnn_forget_options *o, const char *name,
+                                     const char *value);
+/** The training options of the method's inner training (repair epochs,
+ * fine-tuning, retraining), owned by o and valid as long as o. Keys set on it
+ * (fnn_train_options_set() or a preset) override the method's defaults; keys
+ * left alone keep them: the model's recorded recipe for retrain, finetune and
+ * neggrad, the method's own for fnn and fnn-paper (see docs/ALGORITHM.md).
+ * FNN_TRAIN_NORMALIZE applies to retrain only.
+ * @return the handle, or NULL for NULL o. */
+FNN_API fnn_train_options *fnn_forget_options_train(fnn_forget_options *o);
+/** Installs an unlearning progress callback (fn may be NULL to remove it).
+ * @return FNN_OK or FNN_E_NULL. */
+FNN_API int fnn_forget_options_set_progress(fnn_forget_options *o, fnn_forget_progress_fn fn,
+                                            void *user);
 /** The last error message recorded on this handle ("" if none); never NULL. */
 FNN_API const char *fnn_forget_options_errmsg(const fnn_forget_options *o);
 
-/** What an unlearning run did and measured. */
-typedef struct fnn_forget_report fnn_forget_report;
+/** The domain of an unlearning option key (as fnn_train_key_bounds()).
+ * @return FNN_OK, FNN_E_INVALID (unknown key). */
+FNN_API int fnn_forget_key_bounds(int key, double *lo, double *hi, uint32_t *flags,
+                                  int *names);
+/** The methods that read an unlearning option key: bit m is set when method m
+ * (enum fnn_method) uses it. 0 for an unknown key. */
+FNN_API uint32_t fnn_forget_key_methods(int key);
 
 /** Keys of fnn_forget_report_get(). Accuracies are in [0, 1]; NaN where not
  * measured (no holdout set). Forget and holdout accuracies are over the whole
- * sets, retain accuracies over the monitoring sample (FNN_FORGET_EVAL_SAMPLES). */
+ * sets; retain accuracies over the retain monitoring sample, of
+ * FNN_REPORT_RETAIN_SAMPLE samples (at most FNN_FORGET_EVAL_SAMPLES). */
 enum fnn_report_key {
     FNN_REPORT_SECONDS = 0,           /**< wall time of the whole run */
     FNN_REPORT_FLOPS = 1,             /**< matrix-product FLOPs of the whole run: training,
-                                           ranking and every evaluation */
-    FNN_REPORT_TARGET = 2,            /**< forget-set accuracy aimed at when the run
-                                           ended (post-hoc; an automatic target follows
-                                           the holdout sample's accuracy) */
+                                           ranking and every evaluation, the before and
+                                           after measurements included */
+    FNN_REPORT_TARGET = 2,            /**< fnn: forget-set accuracy aimed at when the run
+                                           ended (an automatic target follows the
+                                           holdout sample's accuracy); NaN otherwise */
     FNN_REPORT_FINAL_T = 3,           /**< clock t at the end (before folding) */
     FNN_REPORT_EPOCHS = 4,            /**< training epochs run, any data set */
     FNN_REPORT_FORGET_ACC_BEFORE = 5,
@@ -633,18 +861,31 @@ enum fnn_report_key {
     FNN_REPORT_RETAIN_ACC_AFTER = 8,
     FNN_REPORT_HOLDOUT_ACC_BEFORE = 9,
     FNN_REPORT_HOLDOUT_ACC_AFTER = 10,
-    FNN_REPORT_REACHED_TARGET = 11    /**< 1 if the post-hoc target was reached */
+    FNN_REPORT_REACHED_TARGET = 11,   /**< fnn: 1 if the target was reached, else 0;
+                                           NaN for methods without a target */
+    FNN_REPORT_METHOD = 12,           /**< enum fnn_method that ran */
+    FNN_REPORT_FORGET_SIZE = 13,      /**< samples in the forget set */
+    FNN_REPORT_RETAIN_SIZE = 14,      /**< samples in the retain set */
+    FNN_REPORT_RETAIN_SAMPLE = 15,    /**< samples the retain accuracies are over */
+    FNN_REPORT_HOLDOUT_SIZE = 16,     /**< samples in the holdout set, 0 without one */
+    FNN_REPORT_STEPS = 17,            /**< optimizer steps taken */
+    FNN_REPORT_RETRAIN_FLOPS = 18,    /**< FLOPs retraining with the model's recipe on
+                                           the retain set takes; NaN without a recipe */
+    FNN_REPORT_METHOD_SECONDS = 19,   /**< wall time of the method's own work, its
+                                           monitoring included, without the before and
+                                           after measurements of this report */
+    FNN_REPORT_METHOD_FLOPS = 20      /**< FLOPs of that work */
 };
 
 /** Keys of fnn_forget_report_phase(). */
 enum fnn_phase_key {
     FNN_PHASE_KIND = 0,        /**< enum fnn_phase_kind */
-    FNN_PHASE_TURN = 1,        /**< paper turn (0-based), or 0 */
+    FNN_PHASE_TURN = 1,        /**< fnn-paper turn (0-based), or 0 */
     FNN_PHASE_T = 2,           /**< clock t during the phase */
     FNN_PHASE_EPOCHS = 3,      /**< training epochs in the phase */
     FNN_PHASE_SECONDS = 4,     /**< including the phase's evaluations */
     FNN_PHASE_FLOPS = 5,       /**< including the phase's evaluations (the first
-                                    post-hoc phase also holds the ranking) */
+                                    fnn phase also holds the ranking) */
     FNN_PHASE_FORGET_ACC = 6,  /**< after the phase, on the forget sample */
     FNN_PHASE_RETAIN_ACC = 7,  /**< after the phase, on the retain sample */
     FNN_PHASE_HOLDOUT_ACC = 8  /**< after the phase, on the holdout sample; NaN
@@ -653,9 +894,13 @@ enum fnn_phase_key {
 
 /** Phase kinds. */
 enum fnn_phase_kind {
-    FNN_PHASE_LEARN = 0,   /**< paper: epochs on the whole training set, decay off */
-    FNN_PHASE_UNLEARN = 1, /**< paper: epochs on the forget set, decay on */
-    FNN_PHASE_DECAY = 2    /**< post-hoc: one clock step with its repair epochs */
+    FNN_PHASE_LEARN = 0,   /**< fnn-paper: epochs on the whole training set, decay off */
+    FNN_PHASE_UNLEARN = 1, /**< fnn-paper: epochs on the forget set, decay on */
+    FNN_PHASE_DECAY = 2,   /**< fnn: one clock step with its repair epochs */
+    FNN_PHASE_TRAIN = 3,   /**< retrain, finetune: epochs on the retain set */
+    FNN_PHASE_ASCENT = 4,  /**< neggrad: epochs of descent on retain, ascent on forget */
+    FNN_PHASE_NEWTON = 5,  /**< newton: the Newton step on the output layer */
+    FNN_PHASE_MEASURE = 6  /**< measuring the model before or after the run */
 };
 
 /** Creates an empty report. @return FNN_OK, FNN_E_NULL, FNN_E_NOMEM. */
@@ -670,16 +915,24 @@ FNN_API size_t fnn_forget_report_num_phases(const fnn_forget_report *r);
 FNN_API int fnn_forget_report_phase(const fnn_forget_report *r, size_t i, int key,
                                     double *value);
 
-/** Makes the model forget the request's samples.
+/** Makes the model forget the request's samples with the method of
+ * FNN_FORGET_METHOD (post-hoc FNN by default).
  * @param m a model trained on the request's training set.
  * @param req what to forget.
- * @param holdout data the model never saw (e.g. the test split), used for
- *        the automatic target of random and index requests and for
- *        reporting; may be NULL for class requests or with an explicit target.
- * @param opts NULL uses the defaults (post-hoc, rank policy).
+ * @param holdout data the model never saw, of the training distribution
+ *        (e.g. samples split off before training), used for the automatic
+ *        target of random and index requests and for reporting; may be NULL
+ *        for class requests, with an explicit target, or for methods without
+ *        a target.
+ * @param opts NULL uses the defaults.
  * @param report receives figures and phases (may be NULL); overwritten.
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_NUMERIC
- *         (training diverged; the model is restored), FNN_E_NOMEM.
+ * @return FNN_OK (also when the fnn target was not reached: see
+ *         FNN_REPORT_REACHED_TARGET), FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE,
+ *         FNN_E_STATE (retrain on a model without a recipe, see
+ *         fnn_model_retrain()), FNN_E_NUMERIC (training diverged or a
+ *         parameter became non-finite), FNN_E_CANCELLED (the progress callback
+ *         stopped the run), FNN_E_NOMEM. On every failure the model is
+ *         restored exactly as it was.
  * Thread-safety: uses m's workspace; the other handles are only read. */
 FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
                              const fnn_dataset *holdout, const fnn_forget_options *opts,
