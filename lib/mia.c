@@ -1,5 +1,6 @@
 /* Statistics of membership-inference evaluation: ROC AUC and TPR at low FPR,
- * and the Avg. Gap. Pure functions over caller arrays; see mia.h. */
+ * the loss-based attack of the NeurIPS 2023 unlearning challenge and the
+ * Avg. Gap. Pure functions over caller arrays; see mia.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,271 @@ int fnn__tpr_at_fpr(const double *member_score, size_t nm, const double *nonmemb
     for (size_t i = 0; i < nm; i++)
         hits += member_score[i] > v;
     *tpr = (double)hits / (double)nm;
+    return FNN_OK;
+}
+
+/* ---- logistic regression on one feature ---------------------------------------------- */
+
+static double softplus(double z)
+{
+    return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+static double sigmoid(double z)
+{
+    if (z >= 0.0)
+        return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+/* 0.5 w^2 + c sum [softplus(z) - y z], z = w (x - mu) + b. */
+static double logreg_objective(const double *x, const uint8_t *y, size_t n, double mu,
+                               double c, double w, double b)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double z = w * (x[i] - mu) + b;
+        sum += softplus(z) - (y[i] ? z : 0.0);
+    }
+    return 0.5 * w * w + c * sum;
+}
+
+/* Newton's method with backtracking on (w, b) over x centred at its mean,
+ * which leaves the penalty (on w only) unchanged and conditions the Hessian.
+ * Inputs are valid: n >= 2, both labels present, c > 0, x finite. */
+static int logreg_newton(const double *x, const uint8_t *y, size_t n, double c, double *w_out,
+                         double *b_out)
+{
+    double mu = 0.0;
+    size_t ones = 0;
+    for (size_t i = 0; i < n; i++) {
+        mu += x[i];
+        ones += y[i];
+    }
+    mu /= (double)n;
+    double w = 0.0, b = log((double)ones / (double)(n - ones));
+    double f = logreg_objective(x, y, n, mu, c, w, b);
+    for (int it = 0; it < 100; it++) {
+        double gw = w, gb = 0.0, hww = 1.0, hwb = 0.0, hbb = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double d = x[i] - mu, p = sigmoid(w * d + b);
+            double r = p - (double)y[i], s = p * (1.0 - p);
+            gw += c * r * d;
+            gb += c * r;
+            hww += c * s * d * d;
+            hwb += c * s * d;
+            hbb += c * s;
+        }
+        double det = hww * hbb - hwb * hwb;
+        if (!(det > 0.0) || !isfinite(det))
+            break;
+        double dw = -(hbb * gw - hwb * gb) / det, db = -(hww * gb - hwb * gw) / det;
+        /* Once the step is this small the next one would be below rounding
+         * (convergence is quadratic): take it and stop. */
+        if (fabs(dw) <= 1e-10 * (1.0 + fabs(w)) && fabs(db) <= 1e-10 * (1.0 + fabs(b))) {
+            *w_out = w + dw;
+            *b_out = b + db - (w + dw) * mu;
+            return FNN_OK;
+        }
+        /* Near the minimum the decrease a step promises (the Newton decrement
+         * -slope) is lost in the rounding of f, where a line search would
+         * stall: take full steps there. Elsewhere backtrack (Armijo). */
+        double slope = gw * dw + gb * db, t = 1.0;
+        double fn = logreg_objective(x, y, n, mu, c, w + dw, b + db);
+        if (-slope > 1e-10 * (1.0 + fabs(f)))
+            for (int halvings = 0; fn > f + 1e-4 * t * slope; halvings++) {
+                if (halvings == 60)
+                    return FNN_E_NUMERIC;
+                t *= 0.5;
+                fn = logreg_objective(x, y, n, mu, c, w + t * dw, b + t * db);
+            }
+        w += t * dw;
+        b += t * db;
+        f = fn;
+    }
+    return FNN_E_NUMERIC;
+}
+
+int fnn__logreg_fit_1d(const double *x, const uint8_t *y, size_t n, double c, double *w,
+                       double *b, char *err, size_t err_size)
+{
+    if (!x || !y || !w || !b)
+        return fnn__fail(err, err_size, FNN_E_NULL, "logreg_fit_1d: %s is NULL",
+                         !x ? "x" : !y ? "y" : !w ? "w" : "b");
+    if (n < 2)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "logreg_fit_1d: %zu samples, need 2", n);
+    if (!(c > 0.0) || !isfinite(c))
+        return fnn__fail(err, err_size, FNN_E_INVALID, "logreg_fit_1d: C %g is not > 0", c);
+    size_t ones = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] > 1)
+            return fnn__fail(err, err_size, FNN_E_INVALID,
+                             "logreg_fit_1d: label %zu is %u, not 0 or 1", i, (unsigned)y[i]);
+        if (!isfinite(x[i]))
+            return fnn__fail(err, err_size, FNN_E_NUMERIC,
+                             "logreg_fit_1d: feature %zu is not finite", i);
+        ones += y[i];
+    }
+    if (ones == 0 || ones == n)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "logreg_fit_1d: every label is %d; need both", ones != 0);
+    if (logreg_newton(x, y, n, c, w, b) != FNN_OK)
+        return fnn__fail(err, err_size, FNN_E_NUMERIC,
+                         "logreg_fit_1d: Newton's method did not converge");
+    return FNN_OK;
+}
+
+/* ---- loss-based attack --------------------------------------------------------------- */
+
+/* The two streams of a loss attack's seed: the first draw seeds the splits,
+ * the rest does the balancing, so the splits do not depend on the sizes. */
+static void loss_mia_streams(uint64_t seed, fnn__rng *balance, fnn__rng *splits)
+{
+    fnn__rng_seed(balance, seed);
+    fnn__rng_seed(splits, fnn__rng_next(balance));
+}
+
+/* Selection sampling (Knuth's algorithm S): m of n positions, ascending,
+ * every subset equally likely. */
+static void select_ascending(fnn__rng *r, size_t n, size_t m, uint32_t *out)
+{
+    for (size_t t = 0, got = 0; got < m; t++)
+        if (fnn__rng_below(r, n - t) < m - got)
+            out[got++] = (uint32_t)t;
+}
+
+static int balance_check(const char *fn, size_t nm, size_t nn, char *err, size_t err_size)
+{
+    if (nm == 0 || nn == 0)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "%s: no %s", fn,
+                         nm == 0 ? "members" : "non-members");
+    if (nm > FNN__MAX_SAMPLES || nn > FNN__MAX_SAMPLES)
+        return fnn__fail(err, err_size, FNN_E_RANGE, "%s: %zu samples is over the limit %zu",
+                         fn, nm > nn ? nm : nn, FNN__MAX_SAMPLES);
+    return FNN_OK;
+}
+
+int fnn__loss_mia_balance(size_t nm, size_t nn, uint64_t seed, uint32_t *keep, size_t cap,
+                          char *err, size_t err_size)
+{
+    if (!keep)
+        return fnn__fail(err, err_size, FNN_E_NULL, "loss_mia_balance: keep is NULL");
+    int rc = balance_check("loss_mia_balance", nm, nn, err, err_size);
+    if (rc != FNN_OK)
+        return rc;
+    size_t m = nm < nn ? nm : nn;
+    if (cap < m)
+        return fnn__fail(err, err_size, FNN_E_SHAPE,
+                         "loss_mia_balance: capacity %zu is below the %zu kept", cap, m);
+    fnn__rng balance, splits;
+    loss_mia_streams(seed, &balance, &splits);
+    select_ascending(&balance, nm > nn ? nm : nn, m, keep);
+    return FNN_OK;
+}
+
+/* Accuracy of one stratified split of the balanced set x[0..2m) (class 0
+ * first, then class 1): perm (2m) and the train buffers (2m) are workspace. */
+static int loss_mia_split(const double *x, size_t m, size_t n_train, fnn__rng *r,
+                          uint32_t *perm, double *tx, uint8_t *ty, double *acc)
+{
+    /* sklearn's _approximate_mode: half the training samples per class, the
+     * odd one to a class drawn at random; the rest of each class is tested. */
+    size_t train_of[2] = { n_train / 2, n_train / 2 };
+    if (n_train % 2)
+        train_of[fnn__rng_below(r, 2)]++;
+    size_t nt = 0;
+    for (size_t c = 0; c < 2; c++) {
+        uint32_t *p = perm + c * m;
+        for (size_t j = 0; j < m; j++)
+            p[j] = (uint32_t)(c * m + j);
+        fnn__shuffle_u32(r, p, m);
+        for (size_t j = 0; j < train_of[c]; j++, nt++) {
+            tx[nt] = x[p[j]];
+            ty[nt] = (uint8_t)c;
+        }
+    }
+    double w, b;
+    if (logreg_newton(tx, ty, nt, 1.0, &w, &b) != FNN_OK)
+        return FNN_E_NUMERIC;
+    size_t right = 0;
+    for (size_t c = 0; c < 2; c++)
+        for (size_t j = train_of[c]; j < m; j++)
+            right += (w * x[perm[c * m + j]] + b > 0.0) == (c == 1);
+    *acc = (double)right / (double)(2 * m - n_train);
+    return FNN_OK;
+}
+
+int fnn__loss_mia(const float *member_loss, size_t nm, const float *nonmember_loss, size_t nn,
+                  uint64_t seed, unsigned n_splits, double *mean_acc, double *std_acc,
+                  char *err, size_t err_size)
+{
+    if (!member_loss || !nonmember_loss || !mean_acc)
+        return fnn__fail(err, err_size, FNN_E_NULL, "loss_mia: %s is NULL",
+                         !member_loss ? "member_loss"
+                         : !nonmember_loss ? "nonmember_loss" : "mean_acc");
+    int rc = balance_check("loss_mia", nm, nn, err, err_size);
+    if (rc != FNN_OK)
+        return rc;
+    if (n_splits == 0)
+        return fnn__fail(err, err_size, FNN_E_INVALID, "loss_mia: n_splits is 0");
+    for (size_t g = 0; g < 2; g++) {
+        const float *l = g ? nonmember_loss : member_loss;
+        for (size_t i = 0, cnt = g ? nn : nm; i < cnt; i++)
+            if (!isfinite(l[i]))
+                return fnn__fail(err, err_size, FNN_E_NUMERIC,
+                                 "loss_mia: %s loss %zu is not finite",
+                                 g ? "non-member" : "member", i);
+    }
+    size_t m = nm < nn ? nm : nn, n = 2 * m;
+    /* sklearn: n_test = ceil(test_size * n_samples) in double. */
+    size_t n_test = (size_t)ceil(0.1 * (double)n), n_train = n - n_test;
+    if (n_test < 2)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "loss_mia: %zu samples per class leave %zu for testing; need 6 per "
+                         "class", m, n_test);
+
+    double *x = malloc(n * sizeof *x), *tx = malloc(n * sizeof *tx);
+    uint32_t *keep = malloc(m * sizeof *keep), *perm = malloc(n * sizeof *perm);
+    uint8_t *ty = malloc(n);
+    double *acc = malloc(n_splits * sizeof *acc);
+    rc = x && tx && keep && perm && ty && acc ? FNN_OK : FNN_E_NOMEM;
+    if (rc == FNN_OK) {
+        fnn__rng balance, splits;
+        loss_mia_streams(seed, &balance, &splits);
+        const float *big = nm > nn ? member_loss : nonmember_loss;
+        const float *small = nm > nn ? nonmember_loss : member_loss;
+        select_ascending(&balance, nm > nn ? nm : nn, m, keep);
+        /* Class 0 (non-members) at x[0..m), class 1 (members) at x[m..2m). */
+        double *xbig = nm > nn ? x + m : x, *xsmall = nm > nn ? x : x + m;
+        for (size_t j = 0; j < m; j++) {
+            xbig[j] = big[keep[j]];
+            xsmall[j] = small[j];
+        }
+        for (unsigned s = 0; s < n_splits && rc == FNN_OK; s++)
+            rc = loss_mia_split(x, m, n_train, &splits, perm, tx, ty, &acc[s]);
+    }
+    if (rc == FNN_OK) {
+        double mean = 0.0, var = 0.0;
+        for (unsigned s = 0; s < n_splits; s++)
+            mean += acc[s];
+        mean /= n_splits;
+        for (unsigned s = 0; s < n_splits; s++)
+            var += (acc[s] - mean) * (acc[s] - mean);
+        *mean_acc = mean;
+        if (std_acc)
+            *std_acc = sqrt(var / n_splits);
+    }
+    free(x);
+    free(tx);
+    free(keep);
+    free(perm);
+    free(ty);
+    free(acc);
+    if (rc == FNN_E_NOMEM)
+        return fnn__fail(err, err_size, rc, "loss_mia: no memory for %zu samples", n);
+    if (rc != FNN_OK)
+        return fnn__fail(err, err_size, rc, "loss_mia: the logistic fit did not converge");
     return FNN_OK;
 }
 

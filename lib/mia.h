@@ -1,7 +1,9 @@
 /* Statistics of membership-inference evaluation (mia.c); internal.
  *
  * Pure functions over caller arrays: ROC AUC and TPR at a fixed FPR of an
- * attack score, and the Avg. Gap of two tables of figures. They know nothing
+ * attack score, the loss-threshold attack of the NeurIPS 2023 Machine
+ * Unlearning challenge (balanced classes, stratified splits, 1-D logistic
+ * regression), and the Avg. Gap of two tables of figures. They know nothing
  * of models or data sets.
  *
  * Common rules:
@@ -13,6 +15,8 @@
  * - The caller owns every array; nothing is retained after a call returns.
  *   Temporary memory is allocated and freed inside the call (FNN_E_NOMEM when
  *   it cannot be).
+ * - Randomness comes only from the `seed` argument (fnn__rng): equal inputs
+ *   and seed give bit-identical outputs.
  * - Thread-safety: no shared state; concurrent calls are independent.
  * - "Higher score = more likely a member" throughout.
  */
@@ -66,6 +70,80 @@ int fnn__roc_auc(const double *member_score, size_t nm, const double *nonmember_
  *         NaN included), FNN_E_NUMERIC (a NaN score), FNN_E_NOMEM. */
 int fnn__tpr_at_fpr(const double *member_score, size_t nm, const double *nonmember_score,
                     size_t nn, double fpr, double *tpr, char *err, size_t err_size);
+
+/* ---- loss-based attack (NeurIPS 2023 unlearning challenge) --------------------------- */
+
+/* The number of splits of the challenge's starting kit. */
+#define FNN__LOSS_MIA_SPLITS 10u
+
+/* Fits the L2-regularised logistic regression of scikit-learn's default
+ * LogisticRegression (C, penalty on the weight only, intercept free) on one
+ * feature: minimises 0.5 w^2 + C sum_i [log(1 + exp(z_i)) - y_i z_i] with
+ * z_i = w x_i + b. The objective is strictly convex; the minimiser is found
+ * to double precision by damped Newton steps on (w, b) over centred x.
+ *
+ * @param x  n feature values, finite
+ * @param y  n labels, each 0 or 1, with both labels present
+ * @param c  inverse regularisation strength, finite and > 0 (1.0 in sklearn)
+ * @param w, b  receive the weight and the intercept; P(y = 1 | x) =
+ *              1 / (1 + exp(-(w x + b)))
+ * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY (n < 2), FNN_E_INVALID (a label
+ *         not 0/1, one label only, c not > 0), FNN_E_NUMERIC (a non-finite x,
+ *         or no convergence in 100 steps). */
+int fnn__logreg_fit_1d(const double *x, const uint8_t *y, size_t n, double c, double *w,
+                       double *b, char *err, size_t err_size);
+
+/* The class balancing of fnn__loss_mia(): which min(nm, nn) samples of the
+ * larger group it keeps for this seed, as ascending positions in that group.
+ * A uniformly random subset (selection sampling, the seed's stream after its
+ * first draw); with nm == nn every position is kept. Exposed so a caller (or
+ * a test) can rebuild the balanced set the attack actually uses.
+ *
+ * @param keep  receives min(nm, nn) positions below max(nm, nn)
+ * @param cap   capacity of keep, >= min(nm, nn)
+ * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY (nm or nn is 0), FNN_E_SHAPE (cap
+ *         too small), FNN_E_RANGE (max(nm, nn) > FNN__MAX_SAMPLES). */
+int fnn__loss_mia_balance(size_t nm, size_t nn, uint64_t seed, uint32_t *keep, size_t cap,
+                          char *err, size_t err_size);
+
+/* Accuracy of the loss-threshold membership attack, as the challenge's kit
+ * computes it (members are its forget set, non-members its test set):
+ *
+ * 1. Balance: the larger group is subsampled to m = min(nm, nn) samples
+ *    (fnn__loss_mia_balance(), seeded). Non-members are label 0, members 1.
+ * 2. For each of n_splits stratified shuffle splits (scikit-learn's
+ *    StratifiedShuffleSplit with test_size 0.1): n_test = ceil(0.1 * 2m) in
+ *    double as sklearn computes it, n_train = 2m - n_test, each class gives
+ *    floor(n_train / 2) training samples (the odd one to a random class) and
+ *    the rest of the class is the test part; each class is freshly permuted
+ *    per split. The random stream differs from numpy's, so the splits are
+ *    sklearn's in distribution, not sample for sample.
+ * 3. Fit fnn__logreg_fit_1d() with C = 1 on the training losses; predict
+ *    "member" where w x + b > 0 (probability > 0.5); the split's accuracy is
+ *    the fraction of the test part predicted right. sklearn stops lbfgs at a
+ *    tolerance; this fit is exact, so a decision may differ for a loss within
+ *    that tolerance of the boundary.
+ *
+ * 0.5 means the attack cannot tell members from non-members; below 0.5 is
+ * possible. std_acc is the population standard deviation (ddof 0, like
+ * numpy's std) of the n_splits accuracies: how much the figure moves with the
+ * split. The splits overlap, so it is not a standard error of mean_acc.
+ *
+ * @param member_loss     nm per-sample losses of members, finite
+ * @param nonmember_loss  nn per-sample losses of non-members, finite
+ * @param seed            seeds balancing and splits (independently: the
+ *                        splits do not depend on nm and nn beyond m)
+ * @param n_splits        >= 1; FNN__LOSS_MIA_SPLITS in the kit
+ * @param mean_acc        receives the mean split accuracy, in [0, 1]
+ * @param std_acc         receives the spread (may be NULL)
+ * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY (nm or nn is 0), FNN_E_INVALID
+ *         (n_splits 0, or m < 6: sklearn needs 2 test samples per class),
+ *         FNN_E_RANGE (a group larger than FNN__MAX_SAMPLES), FNN_E_NUMERIC
+ *         (a non-finite loss; or a fit that did not converge, which a strictly
+ *         convex objective should never give), FNN_E_NOMEM. */
+int fnn__loss_mia(const float *member_loss, size_t nm, const float *nonmember_loss, size_t nn,
+                  uint64_t seed, unsigned n_splits, double *mean_acc, double *std_acc,
+                  char *err, size_t err_size);
 
 /* ---- Avg. Gap ------------------------------------------------------------------------ */
 

@@ -1,9 +1,44 @@
 /* Membership-inference statistics: ROC AUC and TPR at a fixed FPR on hand-made
- * cases and a NumPy cross-check, the Avg. Gap, and every error path.
- * White-box: links the library objects and reaches fnn__* internals. */
+ * cases, the 1-D logistic fit against a NumPy cross-check, the loss attack
+ * (separable, indistinguishable, balancing, an end-to-end NumPy replay), the
+ * Avg. Gap, and every error path.
+ * White-box: links the library objects and reaches fnn__* internals.
+ *
+ * The NumPy cross-check (Debian's python3-numpy; no scikit-learn) re-implements
+ * the fit independently twice and the attack once:
+ *
+ *   def fit(x, y, C=1.0):                 # plain Newton, uncentred, no line search
+ *       w, b = 0.0, math.log(y.mean() / (1 - y.mean()))
+ *       for _ in range(200):
+ *           p = 1 / (1 + np.exp(-(w * x + b))); s = p * (1 - p)
+ *           g = np.array([w + C * np.sum((p - y) * x), C * np.sum(p - y)])
+ *           H = np.array([[1 + C * np.sum(s * x * x), C * np.sum(s * x)],
+ *                         [C * np.sum(s * x), C * np.sum(s)]])
+ *           d = np.linalg.solve(H, -g); w, b = w + d[0], b + d[1]
+ *           if np.abs(d).max() < 1e-15: break
+ *       return w, b
+ *   # fit_profile: bisection on b for each w (sum p = sum y), then bisection
+ *   # on w for the profiled gradient w + C sum (p - y) x = 0.
+ *   x = np.array([0.2, 0.5, 0.9, 1.4, 1.1, 1.8, 2.3, 2.9])
+ *   y = np.array([0, 0, 1, 0, 1, 0, 1, 1.])
+ *   fit(x, y)          -> 0.69565084627235418, -0.95936921903695338
+ *   fit_profile(x, y)  -> 0.69565084627235385, -0.95936921903695271
+ *
+ * and, for the whole attack, a Python port of fnn__rng (splitmix64 seeding,
+ * xoshiro256**, rejection in rng_below, Fisher-Yates as fnn__shuffle_u32)
+ * driving the documented procedure: balance = Rng(seed), splits =
+ * Rng(balance.next()); selection sampling of the larger group; X = [non-
+ * members, members]; per split the odd training sample to class
+ * splits.below(2), each class's positions c*m + j shuffled, the first
+ * train_of[c] trained on with fit(), the rest tested with w x + b > 0;
+ * mean and np.std of the accuracies. On the losses of e2e_losses() with seed
+ * 20231 it gives 0.59333333333333338 and 0.071180521680208719 (150 members,
+ * 230 non-members; 300 samples: ceil(0.1 * 300) = 31 in double, as in
+ * sklearn, so 269 train and 31 test per split). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "mia.h"
@@ -235,6 +270,300 @@ START_TEST(tpr_errors)
 }
 END_TEST
 
+/* ---- logistic regression ------------------------------------------------------------- */
+
+static void fit(const double *x, const uint8_t *y, size_t n, double c, double *w, double *b)
+{
+    char err[256] = "";
+    ck_assert_msg(fnn__logreg_fit_1d(x, y, n, c, w, b, err, sizeof err) == FNN_OK, "%s", err);
+}
+
+START_TEST(logreg_numpy)
+{
+    /* Values of the NumPy cross-check at the top of this file. */
+    const double x[8] = { 0.2, 0.5, 0.9, 1.4, 1.1, 1.8, 2.3, 2.9 };
+    const uint8_t y[8] = { 0, 0, 1, 0, 1, 0, 1, 1 };
+    double w, b;
+    fit(x, y, 8, 1.0, &w, &b);
+    assert_rel(w, 0.69565084627235418, 1e-9, "w");
+    assert_rel(b, -0.95936921903695338, 1e-9, "b");
+    /* The gradient vanishes: w + C sum (p - y) x = 0 and C sum (p - y) = 0. */
+    double gw = w, gb = 0.0;
+    for (int i = 0; i < 8; i++) {
+        double p = 1.0 / (1.0 + exp(-(w * x[i] + b)));
+        gw += (p - y[i]) * x[i];
+        gb += p - y[i];
+    }
+    ck_assert(fabs(gw) < 1e-12 && fabs(gb) < 1e-12);
+    /* A larger C weakens the penalty: the weight grows. */
+    double w10, b10;
+    fit(x, y, 8, 10.0, &w10, &b10);
+    ck_assert(w10 > w);
+}
+END_TEST
+
+START_TEST(logreg_closed_form)
+{
+    /* A constant feature carries nothing: w = 0 and b = logit(3 / 4) = log 3. */
+    const double xc[4] = { 3, 3, 3, 3 };
+    const uint8_t yc[4] = { 1, 0, 1, 1 };
+    double w, b;
+    fit(xc, yc, 4, 1.0, &w, &b);
+    ck_assert(fabs(w) < 1e-15);
+    assert_rel(b, log(3.0), 1e-14, "b (constant x)");
+    /* x = -1 (label 0), +1 (label 1): by symmetry b = 0, and w solves
+     * w = 2 (1 - sigmoid(w)); NumPy's fit gives 0.67483161434239936. */
+    const double xs[2] = { -1, 1 };
+    const uint8_t ys[2] = { 0, 1 };
+    fit(xs, ys, 2, 1.0, &w, &b);
+    ck_assert(fabs(b) < 1e-15);
+    assert_rel(w, 2.0 * (1.0 - 1.0 / (1.0 + exp(-w))), 1e-14, "fixed point");
+    assert_rel(w, 0.67483161434239936, 1e-12, "w (symmetric)");
+    /* Separable data: the penalty keeps w finite, the fit still converges. */
+    const double xp[6] = { 0, 1, 2, 10, 11, 12 };
+    const uint8_t yp[6] = { 0, 0, 0, 1, 1, 1 };
+    fit(xp, yp, 6, 1.0, &w, &b);
+    ck_assert(w > 0.0 && isfinite(b));
+    ck_assert(w * 2 + b < 0.0 && w * 10 + b > 0.0);
+}
+END_TEST
+
+START_TEST(logreg_errors)
+{
+    const double x[3] = { 1, 2, 3 }, xn[3] = { 1, NAN, 3 };
+    const uint8_t y[3] = { 0, 1, 1 }, y1[3] = { 1, 1, 1 }, y2[3] = { 0, 2, 1 };
+    double w = 7.0, b = 7.0;
+    char err[256];
+    expect_fail(fnn__logreg_fit_1d(NULL, y, 3, 1.0, &w, &b, err, sizeof err), FNN_E_NULL, err,
+                "logreg_fit_1d: x is NULL");
+    expect_fail(fnn__logreg_fit_1d(x, NULL, 3, 1.0, &w, &b, err, sizeof err), FNN_E_NULL, err,
+                "logreg_fit_1d: y is NULL");
+    expect_fail(fnn__logreg_fit_1d(x, y, 3, 1.0, NULL, &b, err, sizeof err), FNN_E_NULL, err,
+                NULL);
+    expect_fail(fnn__logreg_fit_1d(x, y, 3, 1.0, &w, NULL, err, sizeof err), FNN_E_NULL, err,
+                NULL);
+    expect_fail(fnn__logreg_fit_1d(x, y, 1, 1.0, &w, &b, err, sizeof err), FNN_E_EMPTY, err,
+                "logreg_fit_1d: 1 samples, need 2");
+    expect_fail(fnn__logreg_fit_1d(x, y, 3, 0.0, &w, &b, err, sizeof err), FNN_E_INVALID, err,
+                "logreg_fit_1d: C 0 is not > 0");
+    expect_fail(fnn__logreg_fit_1d(x, y, 3, NAN, &w, &b, err, sizeof err), FNN_E_INVALID, err,
+                NULL);
+    expect_fail(fnn__logreg_fit_1d(x, y1, 3, 1.0, &w, &b, err, sizeof err), FNN_E_INVALID, err,
+                "logreg_fit_1d: every label is 1; need both");
+    expect_fail(fnn__logreg_fit_1d(x, y2, 3, 1.0, &w, &b, err, sizeof err), FNN_E_INVALID, err,
+                "logreg_fit_1d: label 1 is 2, not 0 or 1");
+    expect_fail(fnn__logreg_fit_1d(xn, y, 3, 1.0, &w, &b, err, sizeof err), FNN_E_NUMERIC, err,
+                "logreg_fit_1d: feature 1 is not finite");
+    ck_assert_double_eq(w, 7.0);
+    ck_assert_double_eq(b, 7.0);
+}
+END_TEST
+
+/* ---- loss attack --------------------------------------------------------------------- */
+
+/* Uniform double in (0, 1). */
+static double uniform(fnn__rng *r)
+{
+    return ((double)(fnn__rng_next(r) >> 11) + 0.5) * 0x1p-53;
+}
+
+static void loss_mia(const float *m, size_t nm, const float *n, size_t nn, uint64_t seed,
+                     double *mean, double *std)
+{
+    char err[256] = "";
+    ck_assert_msg(fnn__loss_mia(m, nm, n, nn, seed, FNN__LOSS_MIA_SPLITS, mean, std, err,
+                                sizeof err) == FNN_OK,
+                  "%s", err);
+}
+
+/* n losses -log(U), U uniform: exponential with mean 1, like real losses. */
+static float *exp_losses(fnn__rng *r, size_t n)
+{
+    float *l = malloc(n * sizeof *l);
+    ck_assert_ptr_nonnull(l);
+    for (size_t i = 0; i < n; i++)
+        l[i] = (float)-log(uniform(r));
+    return l;
+}
+
+START_TEST(loss_separable)
+{
+    enum { N = 2000 };
+    float *mem = malloc(N * sizeof *mem), *non = malloc(N * sizeof *non);
+    ck_assert_ptr_nonnull(mem);
+    ck_assert_ptr_nonnull(non);
+    fnn__rng r;
+    fnn__rng_seed(&r, 5);
+    for (size_t i = 0; i < N; i++) {
+        mem[i] = (float)(0.1 * uniform(&r));       /* trained on: small losses */
+        non[i] = (float)(1.0 + 2.0 * uniform(&r)); /* unseen: large losses */
+    }
+    double mean, std;
+    loss_mia(mem, N, non, N, 1, &mean, &std);
+    ck_assert_msg(mean >= 0.99, "accuracy %g", mean);
+    ck_assert(std >= 0.0 && std < 0.01);
+    free(mem);
+    free(non);
+}
+END_TEST
+
+START_TEST(loss_indistinguishable)
+{
+    enum { N = 5000 };
+    fnn__rng r;
+    fnn__rng_seed(&r, 6);
+    float *mem = exp_losses(&r, N), *non = exp_losses(&r, N);
+    double mean, std;
+    loss_mia(mem, N, non, N, 2, &mean, &std);
+    ck_assert_msg(fabs(mean - 0.5) <= 0.05, "accuracy %g", mean);
+    ck_assert(std > 0.0 && std < 0.05); /* the splits differ, modestly */
+    free(mem);
+    free(non);
+}
+END_TEST
+
+/* The larger group is subsampled: the attack on 100 against 10,000 is
+ * exactly the attack on the balanced set fnn__loss_mia_balance() names, and
+ * near 0.5 although 99% of the samples are non-members. */
+START_TEST(loss_balancing)
+{
+    enum { SMALL = 100, BIG = 10000 };
+    fnn__rng r;
+    fnn__rng_seed(&r, 7);
+    float *mem = exp_losses(&r, SMALL), *non = exp_losses(&r, BIG);
+    float *bal = malloc(SMALL * sizeof *bal);
+    uint32_t *keep = malloc(SMALL * sizeof *keep);
+    ck_assert_ptr_nonnull(bal);
+    ck_assert_ptr_nonnull(keep);
+    for (int swap = 0; swap < 2; swap++) {
+        const uint64_t seed = 11 + (uint64_t)swap;
+        char err[256] = "";
+        ck_assert_msg(fnn__loss_mia_balance(swap ? BIG : SMALL, swap ? SMALL : BIG, seed, keep,
+                                            SMALL, err, sizeof err) == FNN_OK,
+                      "%s", err);
+        double sum = 0.0;
+        for (size_t j = 0; j < SMALL; j++) {
+            ck_assert(keep[j] < BIG && (j == 0 || keep[j - 1] < keep[j]));
+            bal[j] = non[keep[j]];
+            sum += keep[j];
+        }
+        ck_assert(sum / SMALL > 3000 && sum / SMALL < 7000); /* spread over the group */
+        double m_full, s_full, m_bal, s_bal;
+        if (!swap) {
+            loss_mia(mem, SMALL, non, BIG, seed, &m_full, &s_full);
+            loss_mia(mem, SMALL, bal, SMALL, seed, &m_bal, &s_bal);
+        } else { /* 10,000 members against 100 non-members */
+            loss_mia(non, BIG, mem, SMALL, seed, &m_full, &s_full);
+            loss_mia(bal, SMALL, mem, SMALL, seed, &m_bal, &s_bal);
+        }
+        ck_assert_double_eq(m_full, m_bal);
+        ck_assert_double_eq(s_full, s_bal);
+        ck_assert_msg(fabs(m_full - 0.5) < 0.15, "accuracy %g", m_full);
+    }
+    /* Another seed keeps another subset. */
+    uint32_t *other = malloc(SMALL * sizeof *other);
+    ck_assert_ptr_nonnull(other);
+    ck_assert_int_eq(fnn__loss_mia_balance(SMALL, BIG, 12, other, SMALL, NULL, 0), FNN_OK);
+    ck_assert_int_eq(fnn__loss_mia_balance(SMALL, BIG, 13, keep, SMALL, NULL, 0), FNN_OK);
+    ck_assert(memcmp(keep, other, SMALL * sizeof *keep) != 0);
+    /* Equal sizes keep everything. */
+    ck_assert_int_eq(fnn__loss_mia_balance(SMALL, SMALL, 13, keep, SMALL, NULL, 0), FNN_OK);
+    for (uint32_t j = 0; j < SMALL; j++)
+        ck_assert_uint_eq(keep[j], j);
+    free(other);
+    free(keep);
+    free(bal);
+    free(mem);
+    free(non);
+}
+END_TEST
+
+/* The exact-in-float losses the NumPy replay at the top of this file uses. */
+static void e2e_losses(float *mem, float *non)
+{
+    for (int i = 0; i < 150; i++)
+        mem[i] = (float)((i * 37) % 101) / 64.0f;
+    for (int i = 0; i < 230; i++)
+        non[i] = (float)((i * 53) % 113) / 50.0f;
+}
+
+START_TEST(loss_numpy_replay)
+{
+    float mem[150], non[230];
+    e2e_losses(mem, non);
+    double mean, std;
+    loss_mia(mem, 150, non, 230, 20231, &mean, &std);
+    assert_rel(mean, 0.59333333333333338, 1e-12, "mean accuracy");
+    assert_rel(std, 0.071180521680208719, 1e-9, "std of accuracies");
+    /* Deterministic; std_acc may be NULL. */
+    double again = -1.0;
+    ck_assert_int_eq(fnn__loss_mia(mem, 150, non, 230, 20231, FNN__LOSS_MIA_SPLITS, &again,
+                                   NULL, NULL, 0),
+                     FNN_OK);
+    ck_assert_double_eq(again, mean);
+    /* One split has no spread. */
+    ck_assert_int_eq(fnn__loss_mia(mem, 150, non, 230, 20231, 1, &again, &std, NULL, 0),
+                     FNN_OK);
+    ck_assert_double_eq(std, 0.0);
+}
+END_TEST
+
+/* sklearn needs 2 test samples: 2m = 10 gives ceil(1.0) = 1, 2m = 12 gives 2. */
+START_TEST(loss_minimum_size)
+{
+    const float a[6] = { 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f };
+    const float b[6] = { 1.1f, 1.2f, 1.3f, 1.4f, 1.5f, 1.6f };
+    double mean = -1.0;
+    char err[256];
+    expect_fail(fnn__loss_mia(a, 5, b, 6, 1, 10, &mean, NULL, err, sizeof err), FNN_E_INVALID,
+                err, "loss_mia: 5 samples per class leave 1 for testing; need 6 per class");
+    ck_assert_int_eq(fnn__loss_mia(a, 6, b, 6, 1, 10, &mean, NULL, err, sizeof err), FNN_OK);
+    ck_assert_double_eq(mean, 1.0); /* separable; each split tests one of each */
+}
+END_TEST
+
+START_TEST(loss_errors)
+{
+    float l[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, ln[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    double mean = 7.0, std = 7.0;
+    char err[256];
+    expect_fail(fnn__loss_mia(NULL, 8, l, 8, 1, 10, &mean, &std, err, sizeof err), FNN_E_NULL,
+                err, "loss_mia: member_loss is NULL");
+    expect_fail(fnn__loss_mia(l, 8, NULL, 8, 1, 10, &mean, &std, err, sizeof err), FNN_E_NULL,
+                err, "loss_mia: nonmember_loss is NULL");
+    expect_fail(fnn__loss_mia(l, 8, l, 8, 1, 10, NULL, &std, err, sizeof err), FNN_E_NULL, err,
+                "loss_mia: mean_acc is NULL");
+    expect_fail(fnn__loss_mia(l, 0, l, 8, 1, 10, &mean, &std, err, sizeof err), FNN_E_EMPTY,
+                err, "loss_mia: no members");
+    expect_fail(fnn__loss_mia(l, 8, l, 0, 1, 10, &mean, &std, err, sizeof err), FNN_E_EMPTY,
+                err, "loss_mia: no non-members");
+    expect_fail(fnn__loss_mia(l, 8, l, 8, 1, 0, &mean, &std, err, sizeof err), FNN_E_INVALID,
+                err, "loss_mia: n_splits is 0");
+    ln[3] = NAN;
+    expect_fail(fnn__loss_mia(l, 8, ln, 8, 1, 10, &mean, &std, err, sizeof err), FNN_E_NUMERIC,
+                err, "loss_mia: non-member loss 3 is not finite");
+    ln[3] = INFINITY;
+    expect_fail(fnn__loss_mia(ln, 8, l, 8, 1, 10, &mean, &std, err, sizeof err), FNN_E_NUMERIC,
+                err, "loss_mia: member loss 3 is not finite");
+    ck_assert_double_eq(mean, 7.0);
+    ck_assert_double_eq(std, 7.0);
+
+    uint32_t keep[4];
+    expect_fail(fnn__loss_mia_balance(4, 9, 1, NULL, 4, err, sizeof err), FNN_E_NULL, err,
+                "loss_mia_balance: keep is NULL");
+    expect_fail(fnn__loss_mia_balance(0, 9, 1, keep, 4, err, sizeof err), FNN_E_EMPTY, err,
+                "loss_mia_balance: no members");
+    expect_fail(fnn__loss_mia_balance(9, 0, 1, keep, 4, err, sizeof err), FNN_E_EMPTY, err,
+                "loss_mia_balance: no non-members");
+    expect_fail(fnn__loss_mia_balance(9, 5, 1, keep, 4, err, sizeof err), FNN_E_SHAPE, err,
+                "loss_mia_balance: capacity 4 is below the 5 kept");
+#if SIZE_MAX > UINT32_MAX
+    expect_fail(fnn__loss_mia_balance(4, (size_t)UINT32_MAX + 1, 1, keep, 4, err, sizeof err),
+                FNN_E_RANGE, err, NULL);
+#endif
+}
+END_TEST
+
 /* ---- Avg. Gap ------------------------------------------------------------------------ */
 
 START_TEST(avg_gap_values)
@@ -286,6 +615,9 @@ static Suite *mia_suite(void)
     } groups[] = {
         { "auc", { auc_hand, auc_brute_force, roc_numpy, auc_errors } },
         { "tpr", { tpr_hand, tpr_budget_rounding, tpr_errors } },
+        { "logreg", { logreg_numpy, logreg_closed_form, logreg_errors } },
+        { "loss", { loss_separable, loss_indistinguishable, loss_balancing, loss_numpy_replay,
+                    loss_minimum_size, loss_errors } },
         { "avg_gap", { avg_gap_values, avg_gap_errors } },
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
