@@ -1,12 +1,17 @@
 /* Statistics of membership-inference evaluation: ROC AUC and TPR at low FPR,
- * the loss-based attack of the NeurIPS 2023 unlearning challenge and the
- * Avg. Gap. Pure functions over caller arrays; see mia.h. */
+ * the loss-based attack of the NeurIPS 2023 unlearning challenge, LiRA scores
+ * and the Avg. Gap. Pure functions over caller arrays; see mia.h. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "kernels.h"
 #include "mia.h"
+
+#define SQRT2 1.41421356237309504880
+#define LOG_SQRT_2PI 0.91893853320467274178 /* log(sqrt(2 pi)) */
 
 /* ---- ROC statistics ------------------------------------------------------------------ */
 
@@ -377,6 +382,260 @@ int fnn__loss_mia(const float *member_loss, size_t nm, const float *nonmember_lo
         return fnn__fail(err, err_size, rc, "loss_mia: no memory for %zu samples", n);
     if (rc != FNN_OK)
         return fnn__fail(err, err_size, rc, "loss_mia: the logistic fit did not converge");
+    return FNN_OK;
+}
+
+/* ---- LiRA ---------------------------------------------------------------------------- */
+
+int fnn__logit_confidence(const float *logits, size_t n, uint32_t classes,
+                          const int32_t *labels, double *phi, char *err, size_t err_size)
+{
+    if (!logits || !labels || !phi)
+        return fnn__fail(err, err_size, FNN_E_NULL, "logit_confidence: %s is NULL",
+                         !logits ? "logits" : !labels ? "labels" : "phi");
+    if (n == 0)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "logit_confidence: no rows");
+    if (classes < 2 || classes > FNN__MAX_CLASSES)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "logit_confidence: %lu classes, need 2 to %u", (unsigned long)classes,
+                         FNN__MAX_CLASSES);
+    size_t total;
+    if (fnn__mul(n, classes, &total) != 0)
+        return fnn__fail(err, err_size, FNN_E_NOMEM,
+                         "logit_confidence: %zu rows of %lu overflow", n,
+                         (unsigned long)classes);
+    for (size_t i = 0; i < n; i++) {
+        const float *z = logits + i * classes;
+        int32_t y = labels[i];
+        if (y < 0 || (uint32_t)y >= classes)
+            return fnn__fail(err, err_size, FNN_E_RANGE,
+                             "logit_confidence: label %ld of row %zu is not below %lu",
+                             (long)y, i, (unsigned long)classes);
+        double top = -INFINITY;
+        for (uint32_t j = 0; j < classes; j++) {
+            if (!isfinite(z[j]))
+                return fnn__fail(err, err_size, FNN_E_NUMERIC,
+                                 "logit_confidence: logit %lu of row %zu is not finite",
+                                 (unsigned long)j, i);
+            if (j != (uint32_t)y && z[j] > top)
+                top = z[j];
+        }
+        double sum = 0.0;
+        for (uint32_t j = 0; j < classes; j++)
+            if (j != (uint32_t)y)
+                sum += exp((double)z[j] - top);
+        phi[i] = ((double)z[y] - top) - log(sum);
+    }
+    return FNN_OK;
+}
+
+int fnn__logit_confidence_prob(const float *probs_true_class, size_t n, double *phi,
+                               char *err, size_t err_size)
+{
+    if (!probs_true_class || !phi)
+        return fnn__fail(err, err_size, FNN_E_NULL, "logit_confidence_prob: %s is NULL",
+                         !phi ? "phi" : "probs_true_class");
+    if (n == 0)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "logit_confidence_prob: no values");
+    const double lo = FLT_TRUE_MIN, hi = 1.0 - 0x1p-24;
+    for (size_t i = 0; i < n; i++) {
+        double p = probs_true_class[i];
+        if (isnan(p))
+            return fnn__fail(err, err_size, FNN_E_NUMERIC,
+                             "logit_confidence_prob: probability %zu is NaN", i);
+        if (p < 0.0 || p > 1.0)
+            return fnn__fail(err, err_size, FNN_E_RANGE,
+                             "logit_confidence_prob: probability %zu is %g, not in [0, 1]", i,
+                             p);
+        p = p < lo ? lo : p > hi ? hi : p;
+        phi[i] = log(p) - log1p(-p);
+    }
+    return FNN_OK;
+}
+
+double fnn__log_ndtr(double z)
+{
+    if (z > 0.0)
+        return log1p(-0.5 * erfc(z / SQRT2));
+    if (z > -37.0)
+        return log(0.5 * erfc(-z / SQRT2));
+    if (isinf(z))
+        return -INFINITY;
+    /* Phi(z) = phi(z) / -z * (1 - 1/z^2 + 3/z^4 - 15/z^6 + 105/z^8 - 945/z^10
+     * + ...): below -37 the omitted terms are under 2e-15. */
+    double r = 1.0 / (z * z);
+    double series = 1.0 - r * (1.0 - 3.0 * r * (1.0 - 5.0 * r * (1.0 - 7.0 * r *
+                                                                     (1.0 - 9.0 * r))));
+    return -0.5 * z * z - log(-z) - LOG_SQRT_2PI + log(series);
+}
+
+/* Finds the first observation that fnn__lira_scores refuses, for the message. */
+static int lira_bad_observation(const double *phi, const uint8_t *mask, size_t k, size_t n,
+                                char *err, size_t err_size)
+{
+    for (size_t r = 0; r < k; r++)
+        for (size_t i = 0; i < n; i++) {
+            uint8_t m = mask[r * n + i];
+            if (m > FNN__LIRA_SKIP)
+                return fnn__fail(err, err_size, FNN_E_INVALID,
+                                 "lira_scores: mask of shadow %zu, example %zu is %u", r, i,
+                                 (unsigned)m);
+            if (m != FNN__LIRA_SKIP && !isfinite(phi[r * n + i]))
+                return fnn__fail(err, err_size, FNN_E_NUMERIC,
+                                 "lira_scores: observation of shadow %zu, example %zu is not "
+                                 "finite", r, i);
+        }
+    return FNN_OK;
+}
+
+/* v where on is 1, +0 where it is 0, even for a NaN v: a bit mask rather than
+ * a conditional, so that the loops below vectorise under strict IEEE rules. */
+static inline double keep_if(double v, uint64_t on)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits &= -on;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/* One shadow's row of observations into the per-example IN and OUT sums and
+ * counts, branch-free; returns nonzero when the row
+ * holds a bad mask value or a non-finite observation in use. */
+static FNN__HOT int lira_sums_row(const double *restrict p, const uint8_t *restrict mk,
+                                  size_t n, double *restrict sum_in, double *restrict sum_out,
+                                  uint32_t *restrict cnt_in, uint32_t *restrict cnt_out)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t m = mk[i];
+        double v = p[i];
+        int in = m == FNN__LIRA_IN, out = m == FNN__LIRA_OUT;
+        bad |= (m > FNN__LIRA_SKIP) | ((in | out) & !isfinite(v));
+        sum_in[i] += keep_if(v, (uint64_t)in);
+        sum_out[i] += keep_if(v, (uint64_t)out);
+        cnt_in[i] += (uint32_t)in;
+        cnt_out[i] += (uint32_t)out;
+    }
+    return bad;
+}
+
+/* One shadow's row into the per-example sums of squared deviations. */
+static FNN__HOT void lira_squares_row(const double *restrict p, const uint8_t *restrict mk,
+                                      size_t n, const double *restrict mean_in,
+                                      const double *restrict mean_out, double *restrict ss_in,
+                                      double *restrict ss_out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double din = p[i] - mean_in[i], dout = p[i] - mean_out[i];
+        ss_in[i] += keep_if(din * din, (uint64_t)(mk[i] == FNN__LIRA_IN));
+        ss_out[i] += keep_if(dout * dout, (uint64_t)(mk[i] == FNN__LIRA_OUT));
+    }
+}
+
+/* Pooled variance of the deviations: ss / sum (count - 1), NaN without
+ * degrees of freedom. */
+static double pooled_var(const double *ss, const uint32_t *cnt, size_t n)
+{
+    double sum = 0.0, dof = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (cnt[i] > 0) {
+            sum += ss[i];
+            dof += cnt[i] - 1.0;
+        }
+    return dof > 0.0 ? sum / dof : NAN;
+}
+
+int fnn__lira_scores(const double *phi, const uint8_t *mask, size_t k, size_t n,
+                     const double *target, unsigned flags, double *score, uint8_t *variant,
+                     fnn__lira_stats *stats, char *err, size_t err_size)
+{
+    if (!phi || !mask || !target || !score)
+        return fnn__fail(err, err_size, FNN_E_NULL, "lira_scores: %s is NULL",
+                         !phi ? "phi" : !mask ? "mask" : !target ? "target" : "score");
+    if (k == 0 || n == 0)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "lira_scores: %s",
+                         k == 0 ? "no shadows" : "no examples");
+    if (k > UINT32_MAX)
+        return fnn__fail(err, err_size, FNN_E_INVALID, "lira_scores: %zu shadows is too many",
+                         k);
+    if (flags & ~(unsigned)(FNN__LIRA_PER_EXAMPLE_VAR | FNN__LIRA_OFFLINE_ONLY))
+        return fnn__fail(err, err_size, FNN_E_INVALID, "lira_scores: unknown flags 0x%x",
+                         flags);
+    size_t kn, ws;
+    if (fnn__mul(k, n, &kn) != 0 || fnn__mul(n, 4 * sizeof(double), &ws) != 0)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "lira_scores: %zu x %zu overflows", k, n);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(target[i]))
+            return fnn__fail(err, err_size, FNN_E_NUMERIC,
+                             "lira_scores: target observation %zu is not finite", i);
+
+    /* Per example: means then sums of squared deviations, IN and OUT. */
+    double *mean_in = calloc(4 * n, sizeof(double));
+    uint32_t *cnt_in = calloc(2 * n, sizeof(uint32_t));
+    if (!mean_in || !cnt_in) {
+        free(mean_in);
+        free(cnt_in);
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "lira_scores: no memory for %zu examples",
+                         n);
+    }
+    double *mean_out = mean_in + n, *ss_in = mean_in + 2 * n, *ss_out = mean_in + 3 * n;
+    uint32_t *cnt_out = cnt_in + n;
+
+    /* Pass 1, row by row: sums, counts, validity. */
+    int bad = 0;
+    for (size_t r = 0; r < k; r++)
+        bad |= lira_sums_row(phi + r * n, mask + r * n, n, mean_in, mean_out, cnt_in, cnt_out);
+    if (bad) {
+        free(mean_in);
+        free(cnt_in);
+        return lira_bad_observation(phi, mask, k, n, err, err_size);
+    }
+    for (size_t i = 0; i < n; i++) {
+        mean_in[i] = cnt_in[i] ? mean_in[i] / cnt_in[i] : 0.0;
+        mean_out[i] = cnt_out[i] ? mean_out[i] / cnt_out[i] : 0.0;
+    }
+    /* Pass 2: squared deviations from the example's own means. */
+    for (size_t r = 0; r < k; r++)
+        lira_squares_row(phi + r * n, mask + r * n, n, mean_in, mean_out, ss_in, ss_out);
+
+    double var_in = pooled_var(ss_in, cnt_in, n), var_out = pooled_var(ss_out, cnt_out, n);
+    int per_example = (flags & FNN__LIRA_PER_EXAMPLE_VAR) != 0;
+    int offline_only = (flags & FNN__LIRA_OFFLINE_ONLY) != 0;
+    fnn__lira_stats st = { 0, 0, 0, var_in, var_out };
+    for (size_t i = 0; i < n; i++) {
+        uint8_t v;
+        double t = target[i];
+        if (cnt_out[i] < FNN__LIRA_MIN_OBS) {
+            v = FNN__LIRA_UNSCORED;
+            score[i] = NAN;
+            st.unscored++;
+        } else {
+            double vo = per_example ? ss_out[i] / (cnt_out[i] - 1.0) : var_out;
+            vo = vo > FNN__LIRA_MIN_VAR ? vo : FNN__LIRA_MIN_VAR;
+            double dout = t - mean_out[i];
+            if (!offline_only && cnt_in[i] >= FNN__LIRA_MIN_OBS) {
+                double vi = per_example ? ss_in[i] / (cnt_in[i] - 1.0) : var_in;
+                vi = vi > FNN__LIRA_MIN_VAR ? vi : FNN__LIRA_MIN_VAR;
+                double din = t - mean_in[i];
+                /* log N(t; mu_in, vi) - log N(t; mu_out, vo) */
+                score[i] = 0.5 * log(vo / vi) + dout * dout / (2.0 * vo) -
+                           din * din / (2.0 * vi);
+                v = FNN__LIRA_ONLINE;
+                st.online++;
+            } else {
+                score[i] = fnn__log_ndtr(dout / sqrt(vo));
+                v = FNN__LIRA_OFFLINE;
+                st.offline++;
+            }
+        }
+        if (variant)
+            variant[i] = v;
+    }
+    free(mean_in);
+    free(cnt_in);
+    if (stats)
+        *stats = st;
     return FNN_OK;
 }
 

@@ -1,7 +1,8 @@
 /* Membership-inference statistics: ROC AUC and TPR at a fixed FPR on hand-made
  * cases, the 1-D logistic fit against a NumPy cross-check, the loss attack
- * (separable, indistinguishable, balancing, an end-to-end NumPy replay), the
- * Avg. Gap, and every error path.
+ * (separable, indistinguishable, balancing, an end-to-end NumPy replay), LiRA
+ * (logit confidence, the normal log-CDF, online/offline/unscored rules, a
+ * synthetic attack), the Avg. Gap, and every error path.
  * White-box: links the library objects and reaches fnn__* internals.
  *
  * The NumPy cross-check (Debian's python3-numpy; no scikit-learn) re-implements
@@ -36,6 +37,7 @@
  * 230 non-members; 300 samples: ceil(0.1 * 300) = 31 in double, as in
  * sklearn, so 269 train and 31 test per split). */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,6 +566,394 @@ START_TEST(loss_errors)
 }
 END_TEST
 
+/* ---- LiRA: confidences and the normal log-CDF ---------------------------------------- */
+
+START_TEST(logit_confidence_values)
+{
+    const float z[5 * 4] = {
+        1000, -1000, 0, 0,
+        1000, -1000, -1000, 0,
+        0, 0, 0, 0,
+        -1000, 1000, 999, 0,
+        3, 1, 0, 0,
+    };
+    double phi[4];
+    char err[256] = "";
+    /* Two classes: phi = z_y - z_other, exact even where p rounds to 1. */
+    const float two[4] = { 1000, -1000, 3, 1 };
+    const int32_t y2[2] = { 0, 1 };
+    ck_assert_msg(fnn__logit_confidence(two, 2, 2, y2, phi, err, sizeof err) == FNN_OK, "%s",
+                  err);
+    ck_assert_double_eq(phi[0], 2000.0);
+    ck_assert_double_eq(phi[1], -2.0);
+    /* Rows of four classes. */
+    const int32_t y4[5] = { 0, 0, 2, 0, 0 };
+    double p4[5];
+    ck_assert_msg(fnn__logit_confidence(z, 5, 4, y4, p4, err, sizeof err) == FNN_OK, "%s", err);
+    ck_assert(isfinite(p4[0]) && p4[0] > 999.0); /* 1000 - logsumexp(-1000, 0, 0) */
+    assert_rel(p4[0], 1000.0 - log(2.0), 1e-15, "row 0");
+    ck_assert_double_eq(p4[1], 1000.0); /* log(1 + 2 exp(-1000)) is 0 */
+    assert_rel(p4[2], -log(3.0), 1e-15, "row 2");     /* p = 1/4: log(1/3) */
+    assert_rel(p4[3], -2000.0 - log1p(exp(-1.0)), 1e-15, "row 3");
+    assert_rel(p4[4], 3.0 - log(exp(1.0) + 2.0), 1e-15, "row 4");
+    /* The probability form agrees where a float holds p. */
+    const float pr[3] = { 0.5f, (float)(1.0 / (1.0 + exp(-2.0))), 0.25f };
+    ck_assert_int_eq(fnn__logit_confidence_prob(pr, 3, phi, err, sizeof err), FNN_OK);
+    ck_assert_double_eq(phi[0], 0.0);
+    assert_rel(phi[1], 2.0, 1e-6, "prob 2");
+    assert_rel(phi[2], -log(3.0), 1e-15, "prob 1/4");
+    /* Saturated probabilities are clamped to finite values. */
+    const float sat[2] = { 1.0f, 0.0f };
+    ck_assert_int_eq(fnn__logit_confidence_prob(sat, 2, phi, err, sizeof err), FNN_OK);
+    assert_rel(phi[0], 16.635532273834038, 1e-14, "p = 1");
+    assert_rel(phi[1], -103.27892990343184, 1e-14, "p = 0");
+}
+END_TEST
+
+START_TEST(logit_confidence_errors)
+{
+    const float z[4] = { 1, 2, 3, 4 }, zi[4] = { 1, 2, INFINITY, 4 };
+    const int32_t y[2] = { 0, 1 }, yb[2] = { 0, 2 }, yn[2] = { -1, 0 };
+    double phi[2];
+    char err[256];
+    expect_fail(fnn__logit_confidence(NULL, 2, 2, y, phi, err, sizeof err), FNN_E_NULL, err,
+                "logit_confidence: logits is NULL");
+    expect_fail(fnn__logit_confidence(z, 2, 2, NULL, phi, err, sizeof err), FNN_E_NULL, err,
+                "logit_confidence: labels is NULL");
+    expect_fail(fnn__logit_confidence(z, 2, 2, y, NULL, err, sizeof err), FNN_E_NULL, err,
+                "logit_confidence: phi is NULL");
+    expect_fail(fnn__logit_confidence(z, 0, 2, y, phi, err, sizeof err), FNN_E_EMPTY, err,
+                "logit_confidence: no rows");
+    expect_fail(fnn__logit_confidence(z, 4, 1, y, phi, err, sizeof err), FNN_E_INVALID, err,
+                "logit_confidence: 1 classes, need 2 to 65536");
+    expect_fail(fnn__logit_confidence(z, 2, 2, yb, phi, err, sizeof err), FNN_E_RANGE, err,
+                "logit_confidence: label 2 of row 1 is not below 2");
+    expect_fail(fnn__logit_confidence(z, 2, 2, yn, phi, err, sizeof err), FNN_E_RANGE, err,
+                NULL);
+    expect_fail(fnn__logit_confidence(zi, 2, 2, y, phi, err, sizeof err), FNN_E_NUMERIC, err,
+                "logit_confidence: logit 0 of row 1 is not finite");
+#if SIZE_MAX > UINT32_MAX
+    expect_fail(fnn__logit_confidence(z, SIZE_MAX / 2, 4, y, phi, err, sizeof err),
+                FNN_E_NOMEM, err, NULL);
+#endif
+    const float p[2] = { 0.5f, NAN }, pr[2] = { 0.5f, 1.5f }, pn[1] = { -0.25f };
+    expect_fail(fnn__logit_confidence_prob(NULL, 2, phi, err, sizeof err), FNN_E_NULL, err,
+                "logit_confidence_prob: probs_true_class is NULL");
+    expect_fail(fnn__logit_confidence_prob(p, 2, NULL, err, sizeof err), FNN_E_NULL, err,
+                "logit_confidence_prob: phi is NULL");
+    expect_fail(fnn__logit_confidence_prob(p, 0, phi, err, sizeof err), FNN_E_EMPTY, err,
+                NULL);
+    expect_fail(fnn__logit_confidence_prob(p, 2, phi, err, sizeof err), FNN_E_NUMERIC, err,
+                "logit_confidence_prob: probability 1 is NaN");
+    expect_fail(fnn__logit_confidence_prob(pr, 2, phi, err, sizeof err), FNN_E_RANGE, err,
+                "logit_confidence_prob: probability 1 is 1.5, not in [0, 1]");
+    expect_fail(fnn__logit_confidence_prob(pn, 1, phi, err, sizeof err), FNN_E_RANGE, err,
+                NULL);
+}
+END_TEST
+
+/* Reference values: Python's math.erfc, log(0.5 erfc(-z / sqrt 2)) for z <= 0
+ * and log1p(-0.5 erfc(z / sqrt 2)) above, and below -37 the asymptotic
+ * series to 15 terms. */
+START_TEST(log_ndtr_values)
+{
+    static const struct {
+        double z, want;
+    } cases[] = {
+        { 0.0, -0.69314718055994529 },    { -1.0, -1.8410216450092634 },
+        { 1.5, -0.069143455612234006 },   { 5.0, -2.8665161296376427e-07 },
+        { -10.0, -53.231285150512463 },   { -36.9, -685.33288316535061 },
+        { -37.0, -689.03058557689064 },   { -37.5, -707.66898931750723 },
+        { -40.0, -804.6084420137538 },    { -100.0, -5005.5242086942053 },
+        { -1e6, -500000000014.73444 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_rel(fnn__log_ndtr(cases[i].z), cases[i].want, 1e-13, "log_ndtr");
+    /* The two branches meet at -37. */
+    assert_rel(fnn__log_ndtr(nextafter(-37.0, 0.0)), fnn__log_ndtr(-37.0), 1e-13, "seam");
+    ck_assert(fnn__log_ndtr(-INFINITY) == -INFINITY);
+    ck_assert_double_eq(fnn__log_ndtr(INFINITY), 0.0);
+    ck_assert(fnn__log_ndtr(40.0) <= 0.0);
+}
+END_TEST
+
+/* ---- LiRA scores --------------------------------------------------------------------- */
+
+/* Standard normal (Box-Muller, one value per call). */
+static double normal(fnn__rng *r)
+{
+    double u = uniform(r), v = uniform(r);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* Shadows k = 0..3 of examples 0..2 (see lira_rules). */
+static const double hand_phi[4 * 3] = {
+    3, 7, NAN, /* shadow 0 */
+    5, 1, 4,
+    0, 2, NAN,
+    2, 3, 9,
+};
+static const uint8_t hand_mask[4 * 3] = {
+    FNN__LIRA_IN,  FNN__LIRA_IN,  FNN__LIRA_SKIP,
+    FNN__LIRA_IN,  FNN__LIRA_OUT, FNN__LIRA_OUT,
+    FNN__LIRA_OUT, FNN__LIRA_OUT, FNN__LIRA_SKIP,
+    FNN__LIRA_OUT, FNN__LIRA_OUT, FNN__LIRA_IN,
+};
+
+/* Example 0: IN {3, 5}, OUT {0, 2} -> online. Example 1: IN {7}, OUT {1, 2, 3}
+ * -> offline. Example 2: OUT {4}, IN {9} -> unscored. Pooled: var_in = 2 / 1
+ * (example 0 only has a degree of freedom), var_out = (2 + 2) / (1 + 2). */
+START_TEST(lira_rules)
+{
+    const double target[3] = { 4, 3, 0 };
+    double score[3];
+    uint8_t variant[3];
+    fnn__lira_stats st;
+    char err[256] = "";
+    ck_assert_msg(fnn__lira_scores(hand_phi, hand_mask, 4, 3, target, 0, score, variant, &st,
+                                   err, sizeof err) == FNN_OK,
+                  "%s", err);
+    ck_assert_uint_eq(st.online, 1);
+    ck_assert_uint_eq(st.offline, 1);
+    ck_assert_uint_eq(st.unscored, 1);
+    assert_rel(st.var_in, 2.0, 1e-15, "var_in");
+    assert_rel(st.var_out, 4.0 / 3.0, 1e-15, "var_out");
+    ck_assert_uint_eq(variant[0], FNN__LIRA_ONLINE);
+    ck_assert_uint_eq(variant[1], FNN__LIRA_OFFLINE);
+    ck_assert_uint_eq(variant[2], FNN__LIRA_UNSCORED);
+    /* t = mu_in = 4: 0.5 log(var_out / var_in) + (4 - 1)^2 / (2 var_out). */
+    assert_rel(score[0], 0.5 * log(2.0 / 3.0) + 27.0 / 8.0, 1e-15, "online");
+    assert_rel(score[0], 3.1722674459459177, 1e-15, "online (Python)");
+    /* log P(Z <= (3 - 2) / sqrt(4 / 3)), Python's erfc. */
+    assert_rel(score[1], -0.21472671668738161, 1e-14, "offline");
+    ck_assert(isnan(score[2]));
+    /* An unscored example makes the AUC refuse. */
+    double auc;
+    ck_assert_int_eq(fnn__roc_auc(score + 2, 1, score, 1, &auc, NULL, 0), FNN_E_NUMERIC);
+
+    /* Per-example variances: example 0 has 2 / 1 each, example 1 has 2 / 2. */
+    ck_assert_int_eq(fnn__lira_scores(hand_phi, hand_mask, 4, 3, target,
+                                      FNN__LIRA_PER_EXAMPLE_VAR, score, variant, &st, NULL, 0),
+                     FNN_OK);
+    assert_rel(score[0], 9.0 / 4.0, 1e-15, "online, own variances");
+    assert_rel(score[1], -0.1727537790234499, 1e-14, "offline, own variance (log Phi(1))");
+    assert_rel(st.var_in, 2.0, 1e-15, "var_in reported in every mode");
+
+    /* Offline for everyone: example 0 is log P(Z <= 3 / sqrt(4 / 3)). */
+    ck_assert_int_eq(fnn__lira_scores(hand_phi, hand_mask, 4, 3, target,
+                                      FNN__LIRA_OFFLINE_ONLY, score, variant, &st, NULL, 0),
+                     FNN_OK);
+    ck_assert_uint_eq(variant[0], FNN__LIRA_OFFLINE);
+    ck_assert_uint_eq(st.online, 0);
+    ck_assert_uint_eq(st.offline, 2);
+    assert_rel(score[0], -0.0046984044660494453, 1e-13, "offline only");
+
+    /* variant and stats may be NULL. */
+    ck_assert_int_eq(fnn__lira_scores(hand_phi, hand_mask, 4, 3, target, 0, score, NULL, NULL,
+                                      NULL, 0),
+                     FNN_OK);
+    assert_rel(score[0], 3.1722674459459177, 1e-15, "online, no outputs");
+}
+END_TEST
+
+/* Constant observations hit the variance floor and still score finitely. */
+START_TEST(lira_constant)
+{
+    const double phi[4] = { 1, 1, 0, 0 };
+    const uint8_t mask[4] = { FNN__LIRA_IN, FNN__LIRA_IN, FNN__LIRA_OUT, FNN__LIRA_OUT };
+    const double target[1] = { 1 };
+    double score[1];
+    fnn__lira_stats st;
+    ck_assert_int_eq(fnn__lira_scores(phi, mask, 4, 1, target, 0, score, NULL, &st, NULL, 0),
+                     FNN_OK);
+    ck_assert_double_eq(st.var_in, 0.0);
+    assert_rel(score[0], 1.0 / (2.0 * FNN__LIRA_MIN_VAR), 1e-12, "floored");
+}
+END_TEST
+
+/* Synthetic shadows: example i has its own level mu_i; a shadow that trained
+ * on it sees mu_i + 2 + noise, one that did not mu_i + noise (noise N(0, 1)),
+ * each shadow keeping each example with probability 1/2. */
+typedef struct {
+    size_t k, n;
+    double *phi, *target, *score;
+    uint8_t *mask;
+} lira_case;
+
+static lira_case lira_case_new(size_t k, size_t n, uint64_t seed, int members_in)
+{
+    lira_case c = { k, n, malloc(k * n * sizeof(double)), malloc(n * sizeof(double)),
+                    malloc(n * sizeof(double)), malloc(k * n) };
+    ck_assert(c.phi && c.target && c.score && c.mask);
+    fnn__rng r;
+    fnn__rng_seed(&r, seed);
+    double *mu = malloc(n * sizeof *mu);
+    ck_assert_ptr_nonnull(mu);
+    for (size_t i = 0; i < n; i++)
+        mu[i] = -3.0 + 6.0 * uniform(&r);
+    for (size_t s = 0; s < k; s++)
+        for (size_t i = 0; i < n; i++) {
+            int in = (int)fnn__rng_below(&r, 2);
+            c.mask[s * n + i] = in ? FNN__LIRA_IN : FNN__LIRA_OUT;
+            c.phi[s * n + i] = mu[i] + 2.0 * in + normal(&r);
+        }
+    /* The first half are members of the attacked model. */
+    for (size_t i = 0; i < n; i++)
+        c.target[i] = mu[i] + (i < n / 2 && members_in ? 2.0 : 0.0) + normal(&r);
+    free(mu);
+    return c;
+}
+
+static void lira_case_free(lira_case *c)
+{
+    free(c->phi);
+    free(c->target);
+    free(c->score);
+    free(c->mask);
+}
+
+/* AUC of the scores, members (the first half) against the rest. */
+static double lira_auc(lira_case *c, unsigned flags, fnn__lira_stats *st)
+{
+    char err[256] = "";
+    ck_assert_msg(fnn__lira_scores(c->phi, c->mask, c->k, c->n, c->target, flags, c->score,
+                                   NULL, st, err, sizeof err) == FNN_OK,
+                  "%s", err);
+    return auc_of(c->score, c->n / 2, c->score + c->n / 2, c->n - c->n / 2);
+}
+
+START_TEST(lira_synthetic)
+{
+    enum { K = 64, N = 2000 };
+    fnn__lira_stats st;
+    lira_case c = lira_case_new(K, N, 21, 1);
+    /* Two standard deviations apart: the ideal AUC is Phi(sqrt 2) = 0.92. */
+    double auc = lira_auc(&c, 0, &st);
+    ck_assert_msg(auc > 0.8, "AUC %g", auc);
+    ck_assert_uint_eq(st.online, N);
+    ck_assert(fabs(st.var_in - 1.0) < 0.05 && fabs(st.var_out - 1.0) < 0.05);
+    ck_assert_msg(lira_auc(&c, FNN__LIRA_PER_EXAMPLE_VAR, NULL) > 0.8, "per-example");
+    auc = lira_auc(&c, FNN__LIRA_OFFLINE_ONLY, &st);
+    ck_assert_msg(auc > 0.8, "offline AUC %g", auc);
+    ck_assert_uint_eq(st.offline, N);
+    /* The scores feed TPR at low FPR directly: far above the FPR itself. */
+    double tpr = tpr_of(c.score, N / 2, c.score + N / 2, N / 2, 0.01);
+    ck_assert_msg(tpr > 0.1, "TPR at 1%% FPR %g", tpr);
+    lira_case_free(&c);
+
+    /* Members' targets drawn from OUT: nothing to find. */
+    c = lira_case_new(K, N, 22, 0);
+    auc = lira_auc(&c, 0, NULL);
+    ck_assert_msg(fabs(auc - 0.5) < 0.05, "null AUC %g", auc);
+    lira_case_free(&c);
+}
+END_TEST
+
+/* With few shadows, examples short of IN observations fall back to offline. */
+START_TEST(lira_few_shadows)
+{
+    enum { K = 4, N = 4000 };
+    fnn__lira_stats st;
+    lira_case c = lira_case_new(K, N, 23, 1);
+    uint8_t *variant = malloc(N);
+    ck_assert_ptr_nonnull(variant);
+    ck_assert_int_eq(fnn__lira_scores(c.phi, c.mask, K, N, c.target, 0, c.score, variant, &st,
+                                      NULL, 0),
+                     FNN_OK);
+    size_t seen[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < N; i++) {
+        size_t in = 0, out = 0;
+        for (size_t s = 0; s < K; s++) {
+            in += c.mask[s * N + i] == FNN__LIRA_IN;
+            out += c.mask[s * N + i] == FNN__LIRA_OUT;
+        }
+        uint8_t want = out < 2 ? FNN__LIRA_UNSCORED : in < 2 ? FNN__LIRA_OFFLINE
+                                                             : FNN__LIRA_ONLINE;
+        if (variant[i] != want)
+            ck_abort_msg("example %zu (in %zu, out %zu) got variant %u", i, in, out,
+                         (unsigned)variant[i]);
+        ck_assert(variant[i] == FNN__LIRA_UNSCORED ? isnan(c.score[i]) : isfinite(c.score[i]));
+        seen[want]++;
+    }
+    ck_assert_uint_eq(st.unscored, seen[FNN__LIRA_UNSCORED]);
+    ck_assert_uint_eq(st.online, seen[FNN__LIRA_ONLINE]);
+    ck_assert_uint_eq(st.offline, seen[FNN__LIRA_OFFLINE]);
+    /* 6 of 16 masks have 2 IN and 2 OUT; 4 have 1 IN, 1 has none. */
+    ck_assert(st.online > N * 6 / 16 - 200 && st.online < N * 6 / 16 + 200);
+    ck_assert(st.offline > N * 5 / 16 - 200 && st.offline < N * 5 / 16 + 200);
+    free(variant);
+    lira_case_free(&c);
+}
+END_TEST
+
+/* K = 256 shadows of 60,000 examples, the largest size the library targets. */
+START_TEST(lira_large)
+{
+    enum { K = 256, N = 60000 };
+    fnn__lira_stats st;
+    lira_case c = lira_case_new(K, N, 24, 1);
+    double auc = lira_auc(&c, 0, &st);
+    ck_assert_uint_eq(st.online, N);
+    ck_assert_msg(auc > 0.85, "AUC %g", auc);
+    lira_case_free(&c);
+}
+END_TEST
+
+START_TEST(lira_errors)
+{
+    const double target[3] = { 4, 3, 0 }, tinf[3] = { 4, INFINITY, 0 };
+    double score[3], phi[12];
+    uint8_t mask[12];
+    char err[256];
+    memcpy(phi, hand_phi, sizeof phi);
+    memcpy(mask, hand_mask, sizeof mask);
+    expect_fail(fnn__lira_scores(NULL, mask, 4, 3, target, 0, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_NULL, err, "lira_scores: phi is NULL");
+    expect_fail(fnn__lira_scores(phi, NULL, 4, 3, target, 0, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_NULL, err, "lira_scores: mask is NULL");
+    expect_fail(fnn__lira_scores(phi, mask, 4, 3, NULL, 0, score, NULL, NULL, err, sizeof err),
+                FNN_E_NULL, err, "lira_scores: target is NULL");
+    expect_fail(fnn__lira_scores(phi, mask, 4, 3, target, 0, NULL, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_NULL, err, "lira_scores: score is NULL");
+    expect_fail(fnn__lira_scores(phi, mask, 0, 3, target, 0, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_EMPTY, err, "lira_scores: no shadows");
+    expect_fail(fnn__lira_scores(phi, mask, 4, 0, target, 0, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_EMPTY, err, "lira_scores: no examples");
+    expect_fail(fnn__lira_scores(phi, mask, 4, 3, target, 4, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_INVALID, err, "lira_scores: unknown flags 0x4");
+    expect_fail(fnn__lira_scores(phi, mask, 4, 3, tinf, 0, score, NULL, NULL, err, sizeof err),
+                FNN_E_NUMERIC, err, "lira_scores: target observation 1 is not finite");
+#if SIZE_MAX > UINT32_MAX
+    expect_fail(fnn__lira_scores(phi, mask, (size_t)UINT32_MAX + 1, 3, target, 0, score, NULL,
+                                 NULL, err, sizeof err),
+                FNN_E_INVALID, err, NULL);
+    expect_fail(fnn__lira_scores(phi, mask, 4, SIZE_MAX / 2, target, 0, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_NOMEM, err, NULL);
+#endif
+    mask[7] = 3;
+    expect_fail(fnn__lira_scores(phi, mask, 4, 3, target, 0, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_INVALID, err, "lira_scores: mask of shadow 2, example 1 is 3");
+    mask[7] = FNN__LIRA_OUT;
+    phi[4] = NAN; /* used: shadow 1, example 1 is OUT */
+    expect_fail(fnn__lira_scores(phi, mask, 4, 3, target, 0, score, NULL, NULL, err,
+                                 sizeof err),
+                FNN_E_NUMERIC, err,
+                "lira_scores: observation of shadow 1, example 1 is not finite");
+    phi[4] = 1;
+    phi[2] = INFINITY; /* SKIP entries are never read as values */
+    ck_assert_int_eq(fnn__lira_scores(phi, mask, 4, 3, target, 0, score, NULL, NULL, NULL, 0),
+                     FNN_OK);
+}
+END_TEST
+
 /* ---- Avg. Gap ------------------------------------------------------------------------ */
 
 START_TEST(avg_gap_values)
@@ -618,6 +1008,10 @@ static Suite *mia_suite(void)
         { "logreg", { logreg_numpy, logreg_closed_form, logreg_errors } },
         { "loss", { loss_separable, loss_indistinguishable, loss_balancing, loss_numpy_replay,
                     loss_minimum_size, loss_errors } },
+        { "confidence", { logit_confidence_values, logit_confidence_errors,
+                          log_ndtr_values } },
+        { "lira", { lira_rules, lira_constant, lira_synthetic, lira_few_shadows, lira_large,
+                    lira_errors } },
         { "avg_gap", { avg_gap_values, avg_gap_errors } },
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
