@@ -76,7 +76,7 @@ const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS] = {
                                  "layers; -1: fnn-paper 1, fnn 0"},
     [FNN_FORGET_METHOD] = {"method", FNN_METHOD_FNN, 0, FNN_METHOD_NONE, I | N,
                            FNN_NAMES_METHOD, ALL_METHODS, "the unlearning method"},
-    [FNN_FORGET_NEGGRAD_ALPHA] = {"neggrad-alpha", 0.9, 0, 1, LO | HI, -1, M(NEGGRAD),
+    [FNN_FORGET_NEGGRAD_ALPHA] = {"neggrad-alpha", 0.999, 0, 1, LO | HI, -1, M(NEGGRAD),
                                   "weight of the retain loss; the forget loss gets 1 - alpha"},
     [FNN_FORGET_NEWTON_L2] = {"newton-l2", 0.001, 0, 1e6, LO | HI, -1, M(NEWTON),
                               "L2 coefficient of the output layer's regularised loss"},
@@ -108,6 +108,17 @@ FNN_API int fnn_forget_key_bounds(int key, double *lo, double *hi, uint32_t *fla
     if (names)
         *names = d->flags & FNN_BOUND_NAMED ? d->names : -1;
     return FNN_OK;
+}
+
+FNN_API size_t fnn_forget_key_describe(int key, char *buf, size_t size)
+{
+    const fnn__keydef *d = forget_key(key);
+    if (!d) {
+        if (buf && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return fnn__key_describe(d, buf, size);
 }
 
 FNN_API uint32_t fnn_forget_key_methods(int key)

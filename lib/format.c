@@ -519,7 +519,7 @@ static int load_recipe(fnn_model *m, const uint8_t *p, size_t len, char *err,
     uint32_t flags = get_u32(p + 4), count = get_u32(p + 32);
     if (flags & ~(uint32_t)RECIPE_HAS_INIT)
         return fnn__fail(err, err_size, FNN_E_FORMAT, "section RECIPE: unknown flags 0x%08x",
-                         (unsigned)flags);
+                         (unsigned)(flags & ~(uint32_t)RECIPE_HAS_INIT));
     if ((len - RECIPE_FIXED) / RECIPE_ENTRY < count ||
         len - RECIPE_FIXED != (size_t)count * RECIPE_ENTRY)
         return fnn__fail(err, err_size,

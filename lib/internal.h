@@ -79,6 +79,8 @@ int fnn__key_parse(const fnn__keydef *d, const char *text, double *v, char *err,
                    size_t err_size);
 /* Writes the domain of d ("an integer in 1..65536", "sgd or adam") into buf. */
 void fnn__key_domain(const fnn__keydef *d, char *buf, size_t size);
+/* The same with snprintf's semantics (returns the full length). */
+size_t fnn__key_describe(const fnn__keydef *d, char *buf, size_t size);
 
 enum { FNN__TRAIN_NKEYS = FNN_TRAIN_NORMALIZE + 1 };
 enum { FNN__FORGET_NKEYS = FNN_FORGET_NEWTON_L2 + 1 };
@@ -499,6 +501,11 @@ struct fnn_forget_request {
     int32_t label;             /* FNN_REQUEST_CLASS */
     uint64_t seed;             /* FNN_REQUEST_RANDOM */
 };
+
+/* Parses decimal sample indices separated by white space ('#' starts a
+ * comment to the end of the line) into a malloc'ed array, in text order. */
+int fnn__parse_indices(const char *text, size_t len, uint32_t **out, size_t *count, char *err,
+                       size_t err_size);
 
 /* ---- model files (format.c) ----------------------------------------------- */
 

@@ -17,6 +17,10 @@
 /* The shortest decimal text of v that reads back to it. */
 static void number_text(double v, char *buf, size_t size)
 {
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, size, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, size, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
@@ -49,8 +53,10 @@ void fnn__key_domain(const fnn__keydef *d, char *buf, size_t size)
     } else {
         number_text(d->lo, lo, sizeof lo);
         number_text(d->hi, hi, sizeof hi);
-        int hi_inf = isinf(d->hi) || d->hi >= 1e6 || d->hi == SEED_END;
-        if (d->flags & FNN_BOUND_INTEGER) {
+        int hi_inf = isinf(d->hi);
+        if ((d->flags & FNN_BOUND_INTEGER) && d->hi - d->lo == 1) {
+            ADD("%s or %s", lo, hi);
+        } else if (d->flags & FNN_BOUND_INTEGER) {
             if (d->hi == SEED_END)
                 ADD("an integer in %s..2^64-1", lo);
             else if (hi_inf)
@@ -170,6 +176,30 @@ const fnn__keydef fnn__train_keys[FNN__TRAIN_NKEYS] = {
 static const fnn__keydef *train_key(int key)
 {
     return key >= 0 && key < FNN__TRAIN_NKEYS ? &fnn__train_keys[key] : NULL;
+}
+
+size_t fnn__key_describe(const fnn__keydef *d, char *buf, size_t size)
+{
+    char text[256];
+    fnn__key_domain(d, text, sizeof text);
+    size_t len = strlen(text);
+    if (buf && size > 0) {
+        size_t c = len < size ? len : size - 1;
+        memcpy(buf, text, c);
+        buf[c] = '\0';
+    }
+    return len;
+}
+
+FNN_API size_t fnn_train_key_describe(int key, char *buf, size_t size)
+{
+    const fnn__keydef *d = train_key(key);
+    if (!d) {
+        if (buf && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return fnn__key_describe(d, buf, size);
 }
 
 FNN_API int fnn_train_key_bounds(int key, double *lo, double *hi, uint32_t *flags, int *names)

@@ -201,6 +201,110 @@ FNN_API int fnn_forget_request_random(fnn_forget_request **out, const fnn_datase
                              err_size);
 }
 
+/* ---- index lists as text ------------------------------------------------------------ */
+
+enum { TOKEN_SHOWN = 24 }; /* bytes of a bad token a message shows */
+
+/* Writes the first TOKEN_SHOWN bytes of a token of `len` bytes into buf,
+ * unprintable bytes as '?', and "..." when the token is longer. */
+static void token_text(const char *tok, size_t len, char buf[TOKEN_SHOWN + 4])
+{
+    size_t k = 0;
+    for (; k < len && k < TOKEN_SHOWN; k++)
+        buf[k] = (tok[k] >= 0x20 && tok[k] < 0x7f) ? tok[k] : '?';
+    strcpy(buf + k, len > TOKEN_SHOWN ? "..." : "");
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int fnn__parse_indices(const char *text, size_t len, uint32_t **out, size_t *count, char *err,
+                       size_t err_size)
+{
+    *out = NULL;
+    *count = 0;
+    uint32_t *idx = NULL;
+    size_t n = 0, cap = 0, line = 1;
+    char shown[TOKEN_SHOWN + 4];
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        if (c == '#') {
+            while (i < len && text[i] != '\n')
+                i++;
+            continue;
+        }
+        if (is_space(c)) {
+            line += c == '\n';
+            i++;
+            continue;
+        }
+        size_t start = i;
+        uint64_t value = 0;
+        int digits = 1;
+        for (; i < len && !is_space(text[i]) && text[i] != '#'; i++) {
+            if (text[i] >= '0' && text[i] <= '9') {
+                value = value * 10 + (uint64_t)(text[i] - '0');
+                if (value > UINT32_MAX)
+                    value = (uint64_t)UINT32_MAX + 1; /* stays too large */
+            } else {
+                digits = 0;
+            }
+        }
+        token_text(text + start, i - start, shown);
+        if (!digits) {
+            free(idx);
+            return fnn__fail(err, err_size, FNN_E_FORMAT, "line %zu: '%s' is not a decimal index",
+                             line, shown);
+        }
+        if (value > UINT32_MAX) {
+            free(idx);
+            return fnn__fail(err, err_size, FNN_E_FORMAT, "line %zu: %s is larger than %lu",
+                             line, shown, (unsigned long)UINT32_MAX);
+        }
+        if (n == cap) {
+            size_t next = cap ? 2 * cap : 1024;
+            uint32_t *grown =
+                next <= SIZE_MAX / sizeof *idx ? realloc(idx, next * sizeof *idx) : NULL;
+            if (!grown) {
+                free(idx);
+                return fnn__fail(err, err_size, FNN_E_NOMEM, "line %zu: no memory for %zu indices",
+                                 line, next);
+            }
+            idx = grown;
+            cap = next;
+        }
+        idx[n++] = (uint32_t)value;
+    }
+    if (n == 0) {
+        free(idx);
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "no indices in the text");
+    }
+    *out = idx;
+    *count = n;
+    return FNN_OK;
+}
+
+FNN_API int fnn_forget_request_from_index_text(fnn_forget_request **out,
+                                               const fnn_dataset *train, const char *text,
+                                               size_t len, char *err, size_t err_size)
+{
+    static const char what[] = "request_from_index_text";
+    int rc = check_common(out, train, what, err, err_size);
+    if (rc != FNN_OK)
+        return rc;
+    if (!text)
+        return fnn__fail(err, err_size, FNN_E_NULL, "%s: text is NULL", what);
+    uint32_t *idx;
+    size_t n;
+    if ((rc = fnn__parse_indices(text, len, &idx, &n, err, err_size)) != FNN_OK)
+        return rc;
+    rc = fnn_forget_request_from_indices(out, train, idx, n, err, err_size);
+    free(idx);
+    return rc;
+}
+
 /* ---- queries ---------------------------------------------------------------------- */
 
 FNN_API void fnn_forget_request_free(fnn_forget_request *r)

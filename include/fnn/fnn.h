@@ -432,6 +432,11 @@ FNN_API int fnn_train_options_get_u64(const fnn_train_options *o, int key,
 FNN_API int fnn_train_options_parse(fnn_train_options *o, const char *name,
                                     const char *value);
 
+/** Describes the domain of a training option key in words, e.g. "an integer
+ * in 1..65536" or "sgd or adam", into buf (always NUL-terminated when size > 0).
+ * @return the length of the full text, like snprintf; 0 for an unknown key. */
+FNN_API size_t fnn_train_key_describe(int key, char *buf, size_t size);
+
 /** The domain of a training option key: values v with lo <= v <= hi (the
  * ends excluded as flags say), integral when FNN_BOUND_INTEGER is set, and
  * the names of enum fnn_names kind `*names` when FNN_BOUND_NAMED is set
@@ -518,6 +523,20 @@ FNN_API int fnn_model_evaluate(const fnn_model *m, const fnn_dataset *ds, double
  * @return as fnn_model_evaluate(). */
 FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, float *out,
                                     size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation                                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Accuracy of every class of ds: acc[c] = correct predictions / samples of
+ * class c (NaN when ds holds none of it).
+ * @param acc capacity n >= the model's classes.
+ * @param counts receives the samples of each class (may be NULL; capacity n).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_EMPTY,
+ *         FNN_E_NUMERIC (outputs not finite), FNN_E_NOMEM.
+ * Thread-safety: reads the model only. */
+FNN_API int fnn_model_class_accuracies(const fnn_model *m, const fnn_dataset *ds, double *acc,
+                                       size_t *counts, size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Files                                                                    */
@@ -644,6 +663,17 @@ FNN_API int fnn_forget_request_from_indices(fnn_forget_request **out, const fnn_
                                             const uint32_t *indices, size_t n, char *err,
                                             size_t err_size);
 
+/** Requests forgetting the samples listed in `text`: decimal indices of
+ * `train` separated by white space or newlines, '#' starting a comment that
+ * runs to the end of its line (the format of `fnn forget --forget-indices`).
+ * @param len bytes of text (it need not be NUL-terminated).
+ * @return as fnn_forget_request_from_indices(), and FNN_E_FORMAT (a token
+ *         that is not a decimal index, or one above 2^32 - 1; the message
+ *         gives its line), FNN_E_EMPTY (no index in the text). */
+FNN_API int fnn_forget_request_from_index_text(fnn_forget_request **out,
+                                               const fnn_dataset *train, const char *text,
+                                               size_t len, char *err, size_t err_size);
+
 /** Requests forgetting every sample of class `label`.
  * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE (label not in [0, classes)),
  *         FNN_E_EMPTY (no sample has it, or every sample has it), FNN_E_NOMEM. */
@@ -707,11 +737,12 @@ enum fnn_method {
     /** NegGrad+: steps on alpha * retain loss - (1 - alpha) * forget loss,
      * descent on the retain set with ascent on the forget set. */
     FNN_METHOD_NEGGRAD = 4,
-    /** One Newton step that removes the forget set's influence from the output
-     * layer over the frozen features: the minimiser of the L2-regularised
-     * softmax loss of the retained samples, reached from the current weights
-     * (after Guo et al. 2020, certified removal), the Hessian factored with
-     * LAPACKE's Cholesky routines. */
+    /** Removes the forget set's influence from the output layer over the
+     * frozen features: the minimiser of the L2-regularised softmax loss of
+     * the retained samples, reached from the current weights by Newton steps
+     * (the first is the removal step of Guo et al. 2020, certified removal;
+     * the next ones, damped by a line search, reuse its Hessian), factored
+     * with LAPACKE's Cholesky routines. */
     FNN_METHOD_NEWTON = 5,
     /** Leaves the model as it is: the do-nothing reference of comparisons. */
     FNN_METHOD_NONE = 6
@@ -771,7 +802,7 @@ enum fnn_forget_key {
                                         -1: per method, fnn-paper 1, fnn 0 [-1] */
     FNN_FORGET_METHOD = 22,        /**< enum fnn_method [FNN_METHOD_FNN] */
     FNN_FORGET_NEGGRAD_ALPHA = 23, /**< neggrad: weight alpha of the retain loss, in
-                                        (0, 1); the forget loss gets 1 - alpha [0.9] */
+                                        (0, 1); the forget loss gets 1 - alpha [0.999] */
     FNN_FORGET_NEWTON_L2 = 24      /**< newton: L2 coefficient lambda of the output
                                         layer's regularised mean loss, > 0 [0.001] */
 };
@@ -837,6 +868,9 @@ FNN_API const char *fnn_forget_options_errmsg(const fnn_forget_options *o);
  * @return FNN_OK, FNN_E_INVALID (unknown key). */
 FNN_API int fnn_forget_key_bounds(int key, double *lo, double *hi, uint32_t *flags,
                                   int *names);
+/** Describes the domain of an unlearning option key in words (as
+ * fnn_train_key_describe()). @return the text's length; 0 for an unknown key. */
+FNN_API size_t fnn_forget_key_describe(int key, char *buf, size_t size);
 /** The methods that read an unlearning option key: bit m is set when method m
  * (enum fnn_method) uses it. 0 for an unknown key. */
 FNN_API uint32_t fnn_forget_key_methods(int key);
