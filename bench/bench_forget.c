@@ -3,13 +3,13 @@
  *
  *   bench_forget [--data DIR] [--arch mlp|paper-cnn|SPEC] [--epochs N]
  *                [--request class:C|random:N]... [--policy rank|topk|random|fixed|ordered]
- *                [--procedure posthoc|paper] [--seed S] [--samples N]
+ *                [--method NAME] [--seed S] [--samples N]
  *                [--synthetic N] [--json]
  *
- * Trains the original model with the recipe of `fnn train` (inputs normalised
- * by the training statistics, which are then folded into the first layer).
- * For each request it retrains from scratch on the retain set with the same
- * recipe (the gold standard) and unlearns a clone of the original with
+ * Trains the original model with the recipe of `fnn train` (the preset's
+ * training options). For each request it retrains from scratch on the retain
+ * set with the same recipe (fnn_model_retrain, the gold standard) and
+ * unlearns a clone of the original with
  * fnn_model_forget(), the test split as holdout. For the original, retrained
  * and unlearned models it reports accuracy on the forget, retain and test sets
  * (for a class request also on that class of the test set and on the others),
@@ -22,8 +22,8 @@
  * retrained model's.
  *
  * Defaults: DIR = data/mnist, mlp, 3 epochs, the requests class:3 and
- * random:6000 (a tenth of the training set when that is smaller), post-hoc
- * procedure with the rank policy, seed 0, the whole training split.
+ * random:6000 (a tenth of the training set when that is smaller), method fnn
+ * with the rank policy, seed 0, the whole training split.
  * --samples N keeps the first N training samples; --synthetic N trains on N
  * generated 28x28 images of 10 classes (and tests on N/4), needing no data.
  * Timings are printed, never asserted. */
@@ -43,7 +43,7 @@ static const char usage_text[] =
     "usage: bench_forget [--data DIR] [--arch mlp|paper-cnn|SPEC] [--epochs N]\n"
     "                    [--request class:C|random:N]... "
     "[--policy rank|topk|random|fixed|ordered]\n"
-    "                    [--procedure posthoc|paper] [--seed S] [--samples N]\n"
+    "                    [--method NAME] [--seed S] [--samples N]\n"
     "                    [--synthetic N] [--json]\n";
 
 static double now(void)
@@ -79,89 +79,19 @@ static int fail(const char *what, int status, const char *msg)
 
 /* ---- the training recipe of `fnn train` ------------------------------------------ */
 
-struct recipe {
-    int optimizer;
-    double lr, momentum;
-    size_t batch;
-    double gamma; /* learning rate factor after every epoch */
-};
-
-/* The library's recipe for a preset (fnn_train_options_preset, which `fnn
- * train` uses too), its defaults for any other spec. */
-static struct recipe recipe_for(const char *arch)
+/* Training options of `arch`: its preset's recipe (fnn_train_options_preset,
+ * which `fnn train` uses too), the library's defaults for any other spec. */
+static fnn_train_options *recipe_for(const char *arch, uint32_t epochs, uint64_t seed)
 {
     fnn_train_options *o = NULL;
-    double v[6] = {FNN_OPTIMIZER_ADAM, 0.001, 0.9, 64, 1.0, FNN_LR_CONSTANT};
-    static const int keys[6] = {FNN_TRAIN_OPTIMIZER, FNN_TRAIN_LEARNING_RATE,
-                                FNN_TRAIN_MOMENTUM, FNN_TRAIN_BATCH_SIZE,
-                                FNN_TRAIN_LR_GAMMA, FNN_TRAIN_LR_SCHEDULE};
-    if (fnn_train_options_create(&o) == FNN_OK) {
-        (void)fnn_train_options_preset(o, arch);
-        for (int k = 0; k < 6; k++)
-            fnn_train_options_get(o, keys[k], &v[k]);
-    }
-    fnn_train_options_free(o);
-    return (struct recipe){(int)v[0], v[1], v[2], (size_t)v[3],
-                           v[5] == FNN_LR_STEP ? v[4] : 1.0};
-}
-
-/* Trains m on data (left as it is) for `epochs` epochs: a private view of data
- * is normalised by its own mean and std, and the normalisation is folded into
- * the model afterwards, so the model takes raw features. */
-static int train_recipe(fnn_model *m, fnn_dataset *data, const struct recipe *r,
-                        uint32_t epochs, uint64_t seed, const char *what)
-{
-    size_t n = fnn_dataset_size(data);
-    uint32_t channels = 0;
-    fnn_dataset_shape(data, NULL, NULL, &channels);
-    uint32_t *all = malloc(n * sizeof *all);
-    float *mean = malloc(channels * sizeof *mean), *sd = malloc(channels * sizeof *sd);
-    fnn_dataset *view = NULL;
-    fnn_train_options *o = NULL;
-    int st = FNN_E_NOMEM, rc = 1;
-    if (!all || !mean || !sd) {
-        fail(what, st, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        all[i] = (uint32_t)i;
-    if ((st = fnn_dataset_subset(data, all, n, &view)) ||
-        (st = fnn_dataset_channel_stats(view, mean, sd, channels)) ||
-        (st = fnn_dataset_set_normalization(view, mean, sd, channels))) {
-        fail(what, st, fnn_dataset_errmsg(view ? view : data));
-        goto done;
-    }
-    if ((st = fnn_train_options_create(&o))) {
-        fail(what, st, "");
-        goto done;
-    }
-    if ((st = fnn_train_options_set(o, FNN_TRAIN_EPOCHS, epochs)) ||
-        (st = fnn_train_options_set(o, FNN_TRAIN_SEED, (double)seed)) ||
-        (st = fnn_train_options_set(o, FNN_TRAIN_OPTIMIZER, r->optimizer)) ||
-        (st = fnn_train_options_set(o, FNN_TRAIN_LEARNING_RATE, r->lr)) ||
-        (st = fnn_train_options_set(o, FNN_TRAIN_BATCH_SIZE, (double)r->batch)) ||
-        (st = fnn_train_options_set(o, FNN_TRAIN_LR_SCHEDULE,
-                                    r->gamma < 1 ? FNN_LR_STEP : FNN_LR_CONSTANT)) ||
-        (st = fnn_train_options_set(o, FNN_TRAIN_LR_STEP, 1)) ||
-        (st = fnn_train_options_set(o, FNN_TRAIN_LR_GAMMA, r->gamma)) ||
-        (r->optimizer == FNN_OPTIMIZER_SGD &&
-         (st = fnn_train_options_set(o, FNN_TRAIN_MOMENTUM, r->momentum)))) {
-        fail(what, st, fnn_train_options_errmsg(o));
-        goto done;
-    }
-    if ((st = fnn_model_train(m, view, o)) ||
-        (st = fnn_model_fold_input_normalization(m, mean, sd, channels))) {
-        fail(what, st, fnn_model_errmsg(m));
-        goto done;
-    }
-    rc = 0;
-done:
-    fnn_train_options_free(o);
-    fnn_dataset_free(view);
-    free(all);
-    free(mean);
-    free(sd);
-    return rc;
+    int preset;
+    if (fnn_train_options_create(&o) != FNN_OK)
+        return NULL;
+    if (fnn_name_lookup(FNN_NAMES_PRESET, arch, &preset) == FNN_OK)
+        fnn_train_options_preset(o, arch);
+    fnn_train_options_set(o, FNN_TRAIN_EPOCHS, epochs);
+    fnn_train_options_set_u64(o, FNN_TRAIN_SEED, seed);
+    return o;
 }
 
 /* ---- membership inference ------------------------------------------------------- */
@@ -336,8 +266,8 @@ struct config {
     const char *arch;
     uint32_t epochs;
     uint64_t seed;
-    int policy, procedure;
-    struct recipe recipe;
+    int policy, method;
+    fnn_train_options *recipe;
 };
 
 static int run_request(const struct config *c, fnn_model *orig, const struct figures *orig_cost,
@@ -396,12 +326,10 @@ static int run_request(const struct config *c, fnn_model *orig, const struct fig
     /* Retraining from scratch on the retain set: the gold standard. */
     snprintf(what, sizeof what, "request %s: retraining", res->name);
     double t0 = now();
-    if ((st = fnn_model_create(&re, c->arch, c->seed, err, sizeof err))) {
-        fail(what, st, err);
+    if ((st = fnn_model_clone(orig, &re)) || (st = fnn_model_retrain(re, s.retain, NULL))) {
+        fail(what, st, re ? fnn_model_errmsg(re) : fnn_model_errmsg(orig));
         goto done;
     }
-    if (train_recipe(re, s.retain, &c->recipe, c->epochs, c->seed, what))
-        goto done;
     res->retrained.seconds = now() - t0;
     res->retrained.gflop = fnn_model_flops_per_sample(re, 1) * (double)res->retain_n *
                            c->epochs * 1e-9;
@@ -419,9 +347,9 @@ static int run_request(const struct config *c, fnn_model *orig, const struct fig
         fail(what, st, "");
         goto done;
     }
-    if ((st = fnn_forget_options_set(fo, FNN_FORGET_PROCEDURE, c->procedure)) ||
+    if ((st = fnn_forget_options_set(fo, FNN_FORGET_METHOD, c->method)) ||
         (st = fnn_forget_options_set(fo, FNN_FORGET_POLICY, c->policy)) ||
-        (st = fnn_forget_options_set(fo, FNN_FORGET_SEED, (double)c->seed))) {
+        (st = fnn_forget_options_set_u64(fo, FNN_FORGET_SEED, c->seed))) {
         fail(what, st, fnn_forget_options_errmsg(fo));
         goto done;
     }
@@ -459,16 +387,6 @@ done:
 }
 
 /* ---- output --------------------------------------------------------------------- */
-
-static const char *const policy_names[] = {
-    [FNN_POLICY_FIXED] = "fixed", [FNN_POLICY_ORDERED] = "ordered",
-    [FNN_POLICY_RANK] = "rank",   [FNN_POLICY_TOPK] = "topk",
-    [FNN_POLICY_RANDOM] = "random",
-};
-static const char *const procedure_names[] = {
-    [FNN_PROCEDURE_POSTHOC] = "posthoc",
-    [FNN_PROCEDURE_PAPER] = "paper",
-};
 
 /* A percentage, or "-" when not measured. */
 static void pct(char *buf, size_t size, double v)
@@ -516,7 +434,8 @@ static void print_table(const struct result *r, const struct config *c)
         snprintf(tgt, sizeof tgt, "target %.2f%% %s", 100.0 * r->target,
                  r->reached != 0 ? "reached" : "not reached");
     printf("  unlearning (%s, %s): final t %.0f, %.0f training epochs, %s\n",
-           procedure_names[c->procedure], policy_names[c->policy], r->final_t, r->epochs, tgt);
+           fnn_name(FNN_NAMES_METHOD, c->method), fnn_name(FNN_NAMES_POLICY, c->policy),
+           r->final_t, r->epochs, tgt);
     printf("  speed-up over retraining: %.2fx in seconds, %.2fx in FLOPs; %.2fx in FLOPs of "
            "its phases alone\n",
            r->retrained.seconds / r->unlearned.seconds, r->retrained.gflop / r->unlearned.gflop,
@@ -581,9 +500,9 @@ static void print_json(const struct config *c, const char *spec, size_t params, 
         printf("null");
     printf(", ");
     printf("\"train_samples\": %zu, \"test_samples\": %zu, \"epochs\": %u, \"seed\": %llu, "
-           "\"procedure\": \"%s\", \"policy\": \"%s\", ",
+           "\"method\": \"%s\", \"policy\": \"%s\", ",
            n_train, n_test, c->epochs, (unsigned long long)c->seed,
-           procedure_names[c->procedure], policy_names[c->policy]);
+           fnn_name(FNN_NAMES_METHOD, c->method), fnn_name(FNN_NAMES_POLICY, c->policy));
     printf("\"original\": {");
     jnum("test_acc", orig->test_acc, ", ");
     jnum("seconds", orig->seconds, ", ");
@@ -707,11 +626,18 @@ static int choice(const char *s, const char *const *names, size_t n)
     return -1;
 }
 
+/* The value of `name` in the library's names of `kind`, or -1. */
+static int named(int kind, const char *name)
+{
+    int v;
+    return fnn_name_lookup(kind, name, &v) == FNN_OK ? v : -1;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = "data/mnist";
     struct config c = {.arch = "mlp", .epochs = 3, .seed = 0, .policy = FNN_POLICY_RANK,
-                       .procedure = FNN_PROCEDURE_POSTHOC};
+                       .method = FNN_METHOD_FNN};
     struct request_arg reqs[MAX_REQUESTS];
     size_t n_reqs = 0;
     uint64_t limit = 0, synth = 0, v;
@@ -727,7 +653,7 @@ int main(int argc, char **argv)
             continue;
         }
         static const char *const valued[] = {"--data", "--arch", "--epochs", "--request",
-                                             "--policy", "--procedure", "--seed",
+                                             "--policy", "--method", "--seed",
                                              "--samples", "--synthetic"};
         if (choice(a, valued, sizeof valued / sizeof valued[0]) < 0)
             return usage_error("unknown argument '%s'", a);
@@ -754,12 +680,11 @@ int main(int argc, char **argv)
                 return usage_error("at most 16 --request options, '%s' is one too many", val);
             reqs[n_reqs++] = r;
         } else if (!strcmp(a, "--policy")) {
-            if ((c.policy = choice(val, policy_names, 5)) < 0)
-                return usage_error("--policy wants rank, topk, random, fixed or ordered, "
-                                   "not '%s'", val);
-        } else if (!strcmp(a, "--procedure")) {
-            if ((c.procedure = choice(val, procedure_names, 2)) < 0)
-                return usage_error("--procedure wants posthoc or paper, not '%s'", val);
+            if ((c.policy = named(FNN_NAMES_POLICY, val)) < 0)
+                return usage_error("--policy: '%s' is not a policy (fnn forget --help)", val);
+        } else if (!strcmp(a, "--method")) {
+            if ((c.method = named(FNN_NAMES_METHOD, val)) < 0)
+                return usage_error("--method: '%s' is not a method (fnn forget --help)", val);
         } else if (!strcmp(a, "--seed")) {
             if (parse_u64(val, 0, UINT64_C(1) << 53, &c.seed))
                 return usage_error("--seed wants an integer in [0, 2^53], not '%s'", val);
@@ -772,7 +697,7 @@ int main(int argc, char **argv)
                                    val);
         }
     }
-    c.recipe = recipe_for(c.arch);
+    c.recipe = recipe_for(c.arch, c.epochs, c.seed);
 
     int rc = 1, st;
     char err[256] = "", spec[1024] = "";
@@ -819,19 +744,23 @@ int main(int argc, char **argv)
         printf("libfnn %s, OPENBLAS_NUM_THREADS=%s\n", fnn_version_string(),
                thr ? thr : "(unset)");
         printf("model %s: %s (%zu parameters)\n", c.arch, spec, fnn_model_num_params(m));
-        printf("data %s: %zu train, %zu test samples; %u epochs, %s lr %g batch %zu, "
-               "lr x%g per epoch\n",
+        double opt = 0, lr = 0, batch = 0;
+        fnn_train_options_get(c.recipe, FNN_TRAIN_OPTIMIZER, &opt);
+        fnn_train_options_get(c.recipe, FNN_TRAIN_LEARNING_RATE, &lr);
+        fnn_train_options_get(c.recipe, FNN_TRAIN_BATCH_SIZE, &batch);
+        printf("data %s: %zu train, %zu test samples; %u epochs, %s lr %g batch %.0f\n",
                synth ? "synthetic" : dir, n_train, n_test, c.epochs,
-               c.recipe.optimizer == FNN_OPTIMIZER_SGD ? "SGD" : "Adam", c.recipe.lr,
-               c.recipe.batch, c.recipe.gamma);
+               fnn_name(FNN_NAMES_OPTIMIZER, (int)opt), lr, batch);
         fflush(stdout);
     }
 
     /* The original model. */
     struct figures orig = {0};
     double t0 = now();
-    if (train_recipe(m, train, &c.recipe, c.epochs, c.seed, "training the original"))
+    if (!c.recipe || (st = fnn_model_train(m, train, c.recipe))) {
+        fail("training the original", c.recipe ? st : FNN_E_NOMEM, fnn_model_errmsg(m));
         goto done;
+    }
     orig.seconds = now() - t0;
     orig.gflop = fnn_model_flops_per_sample(m, 1) * (double)n_train * c.epochs * 1e-9;
     if ((st = fnn_model_evaluate(m, test, &orig.test_acc, NULL))) {
@@ -865,6 +794,7 @@ int main(int argc, char **argv)
                    &orig, res, n_reqs);
     rc = 0;
 done:
+    fnn_train_options_free(c.recipe);
     free(res);
     free(test_labels);
     fnn_dataset_free(test);
