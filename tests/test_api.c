@@ -143,6 +143,219 @@ START_TEST(test_errmsg_is_per_handle)
 }
 END_TEST
 
+/* ---- names and self-describing options ----------------------------------------- */
+
+START_TEST(test_names)
+{
+    static const struct {
+        int kind;
+        size_t count;
+        const char *first, *last;
+    } want[] = {
+        {FNN_NAMES_OPTIMIZER, 2, "sgd", "adam"},
+        {FNN_NAMES_LR_SCHEDULE, 2, "constant", "step"},
+        {FNN_NAMES_POLICY, 5, "fixed", "random"},
+        {FNN_NAMES_METHOD, 7, "fnn", "none"},
+        {FNN_NAMES_REQUEST_KIND, 3, "indices", "random"},
+        {FNN_NAMES_PHASE_KIND, 7, "learn", "measure"},
+        {FNN_NAMES_PRESET, 2, "mlp", "paper-cnn"},
+        {FNN_NAMES_SPLIT, 2, "train", "test"},
+        {FNN_NAMES_TRAIN_KEY, FNN_TRAIN_NORMALIZE + 1, "epochs", "normalize"},
+        {FNN_NAMES_FORGET_KEY, FNN_FORGET_NEWTON_L2 + 1, "procedure", "newton-l2"},
+        {FNN_NAMES_REPORT_KEY, FNN_REPORT_METHOD_FLOPS + 1, "seconds", "method-flops"},
+        {FNN_NAMES_PHASE_KEY, FNN_PHASE_HOLDOUT_ACC + 1, "kind", "holdout-acc"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int kind = want[i].kind;
+        ck_assert_uint_eq(fnn_names_count(kind), want[i].count);
+        ck_assert_str_eq(fnn_name(kind, 0), want[i].first);
+        ck_assert_str_eq(fnn_name(kind, (int)want[i].count - 1), want[i].last);
+        ck_assert_ptr_null(fnn_name(kind, (int)want[i].count));
+        ck_assert_ptr_null(fnn_name(kind, -1));
+        /* Every name is distinct, described and found again. */
+        for (size_t v = 0; v < want[i].count; v++) {
+            const char *n = fnn_name(kind, (int)v);
+            ck_assert_ptr_nonnull(n);
+            ck_assert_ptr_nonnull(fnn_name_help(kind, (int)v));
+            ck_assert_uint_gt(strlen(fnn_name_help(kind, (int)v)), 5);
+            int got = -1;
+            ck_assert_int_eq(fnn_name_lookup(kind, n, &got), FNN_OK);
+            ck_assert_int_eq(got, (int)v);
+            for (size_t u = 0; u < v; u++)
+                ck_assert_str_ne(fnn_name(kind, (int)u), n);
+        }
+    }
+    int v;
+    ck_assert_uint_eq(fnn_names_count(99), 0);
+    ck_assert_ptr_null(fnn_name(99, 0));
+    ck_assert_int_eq(fnn_name_lookup(99, "sgd", &v), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_name_lookup(FNN_NAMES_OPTIMIZER, "SGD", &v), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_name_lookup(FNN_NAMES_OPTIMIZER, NULL, &v), FNN_E_NULL);
+    ck_assert_int_eq(fnn_name_lookup(FNN_NAMES_OPTIMIZER, "sgd", NULL), FNN_E_NULL);
+}
+END_TEST
+
+START_TEST(test_key_bounds)
+{
+    double lo, hi;
+    uint32_t flags;
+    int names;
+    char buf[128];
+    ck_assert_int_eq(fnn_train_key_bounds(FNN_TRAIN_EPOCHS, &lo, &hi, &flags, &names), FNN_OK);
+    ck_assert_double_eq(lo, 1);
+    ck_assert_double_eq(hi, 1e6);
+    ck_assert_uint_eq(flags, FNN_BOUND_INTEGER);
+    ck_assert_int_eq(names, -1);
+    ck_assert_uint_eq(fnn_train_key_describe(FNN_TRAIN_EPOCHS, buf, sizeof buf),
+                      strlen("an integer in 1..1000000"));
+    ck_assert_str_eq(buf, "an integer in 1..1000000");
+    ck_assert_int_eq(fnn_train_key_bounds(FNN_TRAIN_OPTIMIZER, &lo, &hi, &flags, &names),
+                     FNN_OK);
+    ck_assert(flags & FNN_BOUND_NAMED);
+    ck_assert_int_eq(names, FNN_NAMES_OPTIMIZER);
+    fnn_train_key_describe(FNN_TRAIN_OPTIMIZER, buf, sizeof buf);
+    ck_assert_str_eq(buf, "sgd or adam");
+    fnn_train_key_describe(FNN_TRAIN_LEARNING_RATE, buf, sizeof buf);
+    ck_assert_str_eq(buf, "a number in (0, 1000000)");
+    fnn_train_key_describe(FNN_TRAIN_MOMENTUM, buf, sizeof buf);
+    ck_assert_str_eq(buf, "a number in [0, 1)");
+    fnn_train_key_describe(FNN_TRAIN_SEED, buf, sizeof buf);
+    ck_assert_str_eq(buf, "an integer in 0..2^64-1");
+    ck_assert_int_eq(fnn_forget_key_bounds(FNN_FORGET_TARGET, &lo, &hi, &flags, NULL), FNN_OK);
+    ck_assert(flags & FNN_BOUND_AUTO);
+    fnn_forget_key_describe(FNN_FORGET_TARGET, buf, sizeof buf);
+    ck_assert_str_eq(buf, "a number in [0, 1], or -1 (automatic)");
+    fnn_forget_key_describe(FNN_FORGET_METHOD, buf, sizeof buf);
+    ck_assert_str_eq(buf, "fnn, fnn-paper, retrain, finetune, neggrad, newton or none");
+    ck_assert_int_eq(fnn_forget_key_bounds(FNN_FORGET_PROCEDURE, NULL, NULL, &flags, NULL),
+                     FNN_OK);
+    ck_assert(flags & FNN_BOUND_DEPRECATED);
+    /* Truncation keeps snprintf's semantics. */
+    ck_assert_uint_eq(fnn_train_key_describe(FNN_TRAIN_EPOCHS, buf, 4), 24);
+    ck_assert_str_eq(buf, "an ");
+    ck_assert_int_eq(fnn_train_key_bounds(-1, &lo, &hi, &flags, &names), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_forget_key_bounds(99, NULL, NULL, NULL, NULL), FNN_E_INVALID);
+    ck_assert_uint_eq(fnn_train_key_describe(99, buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "");
+    /* Which methods read a key. */
+    ck_assert_uint_eq(fnn_forget_key_methods(FNN_FORGET_MAX_T), 1u << FNN_METHOD_FNN);
+    ck_assert_uint_eq(fnn_forget_key_methods(FNN_FORGET_NEWTON_L2), 1u << FNN_METHOD_NEWTON);
+    ck_assert_uint_eq(fnn_forget_key_methods(FNN_FORGET_METHOD), (1u << 7) - 1);
+    ck_assert_uint_eq(fnn_forget_key_methods(99), 0);
+
+    /* Every key's default lies in its domain: the options accept it back. */
+    fnn_train_options *t = NULL;
+    fnn_forget_options *f = NULL;
+    ck_assert_int_eq(fnn_train_options_create(&t), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_create(&f), FNN_OK);
+    for (int k = 0; k < (int)fnn_names_count(FNN_NAMES_TRAIN_KEY); k++) {
+        double v;
+        ck_assert_int_eq(fnn_train_options_get(t, k, &v), FNN_OK);
+        ck_assert_msg(fnn_train_options_set(t, k, v) == FNN_OK, "train key %d: %s", k,
+                      fnn_train_options_errmsg(t));
+    }
+    for (int k = 0; k < (int)fnn_names_count(FNN_NAMES_FORGET_KEY); k++) {
+        double v;
+        ck_assert_int_eq(fnn_forget_options_get(f, k, &v), FNN_OK);
+        ck_assert_msg(fnn_forget_options_set(f, k, v) == FNN_OK, "forget key %d: %s", k,
+                      fnn_forget_options_errmsg(f));
+    }
+    fnn_train_options_free(t);
+    fnn_forget_options_free(f);
+}
+END_TEST
+
+START_TEST(test_options_parse_and_seeds)
+{
+    fnn_train_options *t = NULL;
+    ck_assert_int_eq(fnn_train_options_create(&t), FNN_OK);
+    double v;
+    ck_assert_int_eq(fnn_train_options_parse(t, "optimizer", "sgd"), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_get(t, FNN_TRAIN_OPTIMIZER, &v), FNN_OK);
+    ck_assert_double_eq(v, FNN_OPTIMIZER_SGD);
+    ck_assert_int_eq(fnn_train_options_parse(t, "lr", "0.025"), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_get(t, FNN_TRAIN_LEARNING_RATE, &v), FNN_OK);
+    ck_assert_double_eq(v, 0.025);
+    /* Bad values say what the domain is, and change nothing. */
+    ck_assert_int_eq(fnn_train_options_parse(t, "epochs", "1000001"), FNN_E_INVALID);
+    ck_assert_str_eq(fnn_train_options_errmsg(t),
+                     "epochs must be an integer in 1..1000000, got 1000001");
+    ck_assert_int_eq(fnn_train_options_parse(t, "epochs", "2.5"), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_parse(t, "epochs", " 3"), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_parse(t, "epochs", "inf"), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_parse(t, "lr", "nan"), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_parse(t, "lr", "0x10"), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_parse(t, "optimizer", "rmsprop"), FNN_E_INVALID);
+    ck_assert_str_eq(fnn_train_options_errmsg(t), "optimizer must be sgd or adam, got 'rmsprop'");
+    ck_assert_int_eq(fnn_train_options_parse(t, "bogus", "1"), FNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(fnn_train_options_errmsg(t), "unknown"));
+    ck_assert_int_eq(fnn_train_options_parse(t, NULL, "1"), FNN_E_NULL);
+    ck_assert_int_eq(fnn_train_options_get(t, FNN_TRAIN_EPOCHS, &v), FNN_OK);
+    ck_assert_double_eq(v, 1);
+    ck_assert_int_eq(fnn_train_options_set(t, FNN_TRAIN_EPOCHS, 1000001), FNN_E_INVALID);
+    ck_assert_str_eq(fnn_train_options_errmsg(t),
+                     "epochs must be an integer in 1..1000000, got 1000001");
+
+    /* Seeds take all 64 bits, through the integer setter and the parser. */
+    uint64_t s = 0;
+    ck_assert_int_eq(fnn_train_options_set_u64(t, FNN_TRAIN_SEED, UINT64_MAX), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_get_u64(t, FNN_TRAIN_SEED, &s), FNN_OK);
+    ck_assert(s == UINT64_MAX);
+    ck_assert_int_eq(fnn_train_options_parse(t, "seed", "18446744073709551614"), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_get_u64(t, FNN_TRAIN_SEED, &s), FNN_OK);
+    ck_assert(s == UINT64_MAX - 1);
+    ck_assert_int_eq(fnn_train_options_parse(t, "seed", "18446744073709551616"), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_set_u64(t, FNN_TRAIN_LEARNING_RATE, 1), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_get_u64(t, FNN_TRAIN_LEARNING_RATE, &s), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_train_options_set_u64(t, FNN_TRAIN_EPOCHS, 2000000), FNN_E_INVALID);
+
+    /* The preset is the command line's recipe, normalisation included. */
+    ck_assert_int_eq(fnn_train_options_preset(t, "mlp"), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_get(t, FNN_TRAIN_NORMALIZE, &v), FNN_OK);
+    ck_assert_double_eq(v, 1);
+    ck_assert_int_eq(fnn_train_options_get(t, FNN_TRAIN_OPTIMIZER, &v), FNN_OK);
+    ck_assert_double_eq(v, FNN_OPTIMIZER_SGD);
+    ck_assert_int_eq(fnn_train_options_preset(t, "resnet"), FNN_E_INVALID);
+    ck_assert_str_eq(fnn_train_options_errmsg(t), "'resnet' is not a preset (mlp, paper-cnn)");
+    fnn_train_options_free(t);
+
+    /* Forget options: their keys first, then the inner training keys. */
+    fnn_forget_options *f = NULL;
+    ck_assert_int_eq(fnn_forget_options_create(&f), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_parse(f, "method", "neggrad"), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_get(f, FNN_FORGET_METHOD, &v), FNN_OK);
+    ck_assert_double_eq(v, FNN_METHOD_NEGGRAD);
+    ck_assert_int_eq(fnn_forget_options_parse(f, "target", "auto"), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_parse(f, "momentum", "0.5"), FNN_OK);
+    fnn_train_options *inner = fnn_forget_options_train(f);
+    ck_assert_ptr_nonnull(inner);
+    ck_assert_int_eq(fnn_train_options_get(inner, FNN_TRAIN_MOMENTUM, &v), FNN_OK);
+    ck_assert_double_eq(v, 0.5);
+    ck_assert_int_eq(fnn_forget_options_parse(f, "max-t", "0"), FNN_E_INVALID);
+    ck_assert_str_eq(fnn_forget_options_errmsg(f),
+                     "max-t must be an integer in 1..1000000, got 0");
+    ck_assert_int_eq(fnn_forget_options_parse(f, "momentum", "1"), FNN_E_INVALID);
+    ck_assert_str_eq(fnn_forget_options_errmsg(f), "momentum must be a number in [0, 1), got 1");
+    ck_assert_int_eq(fnn_forget_options_set_u64(f, FNN_FORGET_SEED, UINT64_MAX), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_get_u64(f, FNN_FORGET_SEED, &s), FNN_OK);
+    ck_assert(s == UINT64_MAX);
+    /* A deprecated alias writes the inner option it names. */
+    ck_assert_int_eq(fnn_forget_options_set(f, FNN_FORGET_LEARNING_RATE, 0.02), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_get(inner, FNN_TRAIN_LEARNING_RATE, &v), FNN_OK);
+    ck_assert_double_eq(v, 0.02);
+    ck_assert_int_eq(fnn_forget_options_get(f, FNN_FORGET_LEARNING_RATE, &v), FNN_OK);
+    ck_assert_double_eq(v, 0.02);
+    ck_assert_int_eq(fnn_forget_options_set(f, FNN_FORGET_PROCEDURE, FNN_PROCEDURE_PAPER),
+                     FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_get(f, FNN_FORGET_METHOD, &v), FNN_OK);
+    ck_assert_double_eq(v, FNN_METHOD_FNN_PAPER);
+    ck_assert_int_eq(fnn_forget_options_set(f, FNN_FORGET_PROCEDURE, FNN_METHOD_RETRAIN),
+                     FNN_E_INVALID);
+    ck_assert_ptr_null(fnn_forget_options_train(NULL));
+    fnn_forget_options_free(f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("api");
@@ -152,6 +365,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_null_handles);
     tcase_add_test(tc, test_constructor_error_buffers);
     tcase_add_test(tc, test_errmsg_is_per_handle);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("names");
+    tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_key_bounds);
+    tcase_add_test(tc, test_options_parse_and_seeds);
     suite_add_tcase(s, tc);
     return s;
 }

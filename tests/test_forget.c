@@ -212,6 +212,13 @@ START_TEST(test_policies)
     ck_assert_int_eq(fnn_model_apply_policy(m, NULL, FNN_POLICY_RANK, 0, 0), FNN_E_NULL);
     ck_assert_int_eq(fnn_model_apply_policy(m, ds, 9, 0, 0), FNN_E_INVALID);
     ck_assert_int_eq(fnn_model_apply_policy(m, ds, FNN_POLICY_FIXED, NAN, 0), FNN_E_INVALID);
+    /* The fixed policy's tau must be > 0; nothing changes otherwise. */
+    ck_assert_int_eq(fnn_model_get_tau(m, 0, a, 4), FNN_OK);
+    ck_assert_int_eq(fnn_model_apply_policy(m, NULL, FNN_POLICY_FIXED, -3, 0), FNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "got -3"));
+    ck_assert_int_eq(fnn_model_apply_policy(m, NULL, FNN_POLICY_FIXED, 0, 0), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_model_get_tau(m, 0, b, 4), FNN_OK);
+    ck_assert_mem_eq(a, b, sizeof a);
     fnn_dataset_free(ds);
     fnn_model_free(m);
 }

@@ -977,6 +977,112 @@ START_TEST(test_forget_invalid)
 }
 END_TEST
 
+START_TEST(test_recipe_section)
+{
+    /* A trained model's recipe survives the file. */
+    fnn_model *m = make_model(TINY, 4);
+    float x[8 * 4];
+    int32_t y[8];
+    for (int i = 0; i < 8; i++) {
+        y[i] = i % 2;
+        for (int j = 0; j < 4; j++)
+            x[i * 4 + j] = (float)((i + j) % 3);
+    }
+    fnn_dataset *ds = NULL;
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, 8, 4, 1, 1, 2, NULL, 0), FNN_OK);
+    fnn_train_options *o = NULL;
+    ck_assert_int_eq(fnn_train_options_create(&o), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_EPOCHS, 3), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_set_u64(o, FNN_TRAIN_SEED, UINT64_MAX - 5), FNN_OK);
+    ck_assert_int_eq(fnn_model_train(m, ds, o), FNN_OK);
+    fnn_train_options_free(o);
+    fnn_dataset_free(ds);
+    size_t len;
+    uint8_t *b = serialize(m, &len);
+    fnn_model *r = load_expect(b, len, FNN_OK, NULL);
+    assert_same_model(m, r);
+    ck_assert_uint_eq(r->recipe.calls, 1);
+    ck_assert(r->recipe.seed == UINT64_MAX - 5);
+    ck_assert_uint_eq(r->recipe.samples, 8);
+    fnn_model_free(r);
+    /* The writer follows the documented layout. */
+    size_t blen;
+    uint8_t *doc = build_model(m, &blen);
+    ck_assert_uint_eq(blen, len);
+    ck_assert(memcmp(doc, b, len) == 0);
+    free(doc);
+    free(b);
+
+    /* A file without it (as version 0.1 wrote) loads with no recipe. */
+    b = build_model_v1_0(m, &len);
+    r = load_expect(b, len, FNN_OK, NULL);
+    ck_assert_uint_eq(r->recipe.calls, 0);
+    ck_assert_int_eq(r->recipe.has_init, 0);
+    ck_assert_uint_eq(fnn_model_recipe_calls(r), 0);
+    fnn_model_free(r);
+    free(b);
+
+    /* Corrupt payloads. */
+    payloads p = payloads_of(m);
+    sec s[4] = {spec_sec(p.spec), params_sec(&p), forget_sec(&p), recipe_sec(&p)};
+    uint8_t *payload = malloc(p.recipe_len + 12);
+    ck_assert_ptr_nonnull(payload);
+    memcpy(payload, p.recipe, p.recipe_len);
+    s[3].data = payload;
+    const size_t short_lens[] = {0, 35, 36, p.recipe_len - 1};
+    for (size_t k = 0; k < sizeof short_lens / sizeof short_lens[0]; k++) {
+        s[3].len = short_lens[k];
+        b = build(v1, s, 4, &len);
+        load_expect(b, len, FNN_E_TRUNCATED, "section RECIPE: ");
+        free(b);
+    }
+    s[3].len = p.recipe_len + 4;
+    b = build(v1, s, 4, &len);
+    load_expect(b, len, FNN_E_FORMAT, "section RECIPE: ");
+    free(b);
+    s[3].len = p.recipe_len;
+    /* Unknown flags. */
+    put32(payload + 4, 3);
+    b = build(v1, s, 4, &len);
+    load_expect(b, len, FNN_E_FORMAT, "section RECIPE: unknown flags 0x00000002");
+    free(b);
+    put32(payload + 4, 1);
+    /* A value outside its key's domain, and NaN. */
+    uint64_t bits;
+    double zero = 0.0, nan = NAN;
+    memcpy(&bits, &zero, sizeof bits);
+    put64(payload + 36 + 4, bits); /* entry 0: epochs = 0 */
+    b = build(v1, s, 4, &len);
+    load_expect(b, len, FNN_E_FORMAT, "section RECIPE: epochs must be an integer");
+    free(b);
+    memcpy(&bits, &nan, sizeof bits);
+    put64(payload + 36 + 4, bits);
+    b = build(v1, s, 4, &len);
+    load_expect(b, len, FNN_E_NUMERIC, "section RECIPE: epochs must be");
+    free(b);
+    memcpy(payload, p.recipe, p.recipe_len);
+    /* A key twice. */
+    put32(payload + 36 + 12, 0);
+    b = build(v1, s, 4, &len);
+    load_expect(b, len, FNN_E_FORMAT, "section RECIPE: option 0 appears twice");
+    free(b);
+    memcpy(payload, p.recipe, p.recipe_len);
+    /* An unknown key (a newer writer's) drops the recipe: it cannot be
+     * reproduced here. */
+    put32(payload + 32, FNN__TRAIN_NKEYS + 1);
+    put32(payload + p.recipe_len, 999);
+    s[3].len = p.recipe_len + 12;
+    b = build(v1, s, 4, &len);
+    r = load_expect(b, len, FNN_OK, NULL);
+    ck_assert_uint_eq(r->recipe.calls, 0);
+    fnn_model_free(r);
+    free(b);
+    free(payload);
+    payloads_free(&p);
+    fnn_model_free(m);
+}
+END_TEST
+
 /* ---- arguments and files ------------------------------------------------------------ */
 
 START_TEST(test_null_args)
@@ -1219,6 +1325,7 @@ static Suite *format_suite(void)
     tcase_add_test(tc, test_trailing_bytes);
     tcase_add_test(tc, test_flags_and_version);
     tcase_add_test(tc, test_unknown_sections);
+    tcase_add_test(tc, test_recipe_section);
     tcase_add_test(tc, test_section_set);
     tcase_add_test(tc, test_section_bounds);
     tcase_add_test(tc, test_params_count);
