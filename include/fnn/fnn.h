@@ -538,6 +538,82 @@ FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, f
 FNN_API int fnn_model_class_accuracies(const fnn_model *m, const fnn_dataset *ds, double *acc,
                                        size_t *counts, size_t n);
 
+/** Logits (the last layer's outputs, before the softmax) for every sample.
+ * @param out capacity n >= size * classes floats, row per sample.
+ * @return as fnn_model_predict_proba(). */
+FNN_API int fnn_model_logits(const fnn_model *m, const fnn_dataset *ds, float *out, size_t n);
+
+/* Membership inference. An attack guesses whether a sample was in a model's
+ * training set; against an unlearned model, its members are the forgotten
+ * samples and its non-members samples of the same distribution the model
+ * never saw. An attack that cannot tell them apart scores 0.5 (accuracy,
+ * AUC) and a TPR equal to the FPR. Scores follow "higher = more likely a
+ * member" throughout. */
+
+/** Area under the ROC curve of a membership score: P(member score >
+ * non-member score) + 1/2 P(equal).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY, FNN_E_NUMERIC (a NaN score),
+ *         FNN_E_NOMEM; err (may be NULL) gets a message on failure. */
+FNN_API int fnn_mia_auc(const double *member_score, size_t nm, const double *nonmember_score,
+                        size_t nn, double *auc, char *err, size_t err_size);
+
+/** The largest true-positive rate of a rule "score >= threshold => member"
+ * whose false-positive rate is at most fpr (the low-FPR figure of Carlini et
+ * al. 2022); a rule admits every score equal to its threshold. With fewer
+ * than 1 / fpr non-members it is the TPR at zero false positives.
+ * @param fpr in (0, 1), e.g. 0.01 or 0.001.
+ * @return as fnn_mia_auc(), and FNN_E_INVALID (fpr). */
+FNN_API int fnn_mia_tpr_at_fpr(const double *member_score, size_t nm,
+                               const double *nonmember_score, size_t nn, double fpr,
+                               double *tpr, char *err, size_t err_size);
+
+/** The loss-based attack of the NeurIPS 2023 machine-unlearning challenge's
+ * kit: the larger group is subsampled to the smaller's size (seeded); for 10
+ * stratified shuffle splits (10% test), a logistic regression on the loss
+ * (scikit-learn's defaults: L2, C = 1) is fitted and scored; the result is
+ * the mean test accuracy of the splits and their standard deviation.
+ * @param spread receives the standard deviation (may be NULL).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY, FNN_E_INVALID (fewer than 6 samples
+ *         in the smaller group), FNN_E_NUMERIC (a non-finite loss), FNN_E_NOMEM. */
+FNN_API int fnn_mia_loss_attack(const float *member_loss, size_t nm,
+                                const float *nonmember_loss, size_t nn, uint64_t seed,
+                                double *accuracy, double *spread, char *err,
+                                size_t err_size);
+
+/** Avg. Gap: the mean of |method_i - reference_i| over n paired figures
+ * given as fractions in [0, 1], in percentage points (unlearning papers use
+ * forget, retain and test accuracy and an MIA, against a retrained model).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY, FNN_E_NUMERIC (NaN), FNN_E_RANGE
+ *         (a figure outside [0, 1]). */
+FNN_API int fnn_avg_gap(const double *method, const double *reference, size_t n, double *gap,
+                        char *err, size_t err_size);
+
+/** Figures of fnn_model_membership(). */
+enum fnn_membership_key {
+    FNN_MEMBERSHIP_MEMBER_ACC = 0,    /**< accuracy on the members */
+    FNN_MEMBERSHIP_NONMEMBER_ACC = 1, /**< accuracy on the non-members */
+    FNN_MEMBERSHIP_MEMBER_LOSS = 2,   /**< mean loss of the members */
+    FNN_MEMBERSHIP_NONMEMBER_LOSS = 3,/**< mean loss of the non-members */
+    FNN_MEMBERSHIP_LOSS_MIA = 4,      /**< fnn_mia_loss_attack() accuracy */
+    FNN_MEMBERSHIP_LOSS_MIA_SPREAD = 5,/**< its standard deviation over the splits */
+    FNN_MEMBERSHIP_AUC = 6,           /**< loss-threshold AUC (score = -loss) */
+    FNN_MEMBERSHIP_TPR_1 = 7,         /**< its TPR at 1% FPR */
+    FNN_MEMBERSHIP_TPR_01 = 8         /**< its TPR at 0.1% FPR */
+};
+
+/** Loss-based membership figures of a model: per-sample losses of members
+ * and non-members, the loss attack, the loss-threshold AUC and its TPR at
+ * low FPR.
+ * @param out receives the figures of enum fnn_membership_key, the first
+ *        min(n, the number of keys) of them.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_EMPTY,
+ *         FNN_E_INVALID (too few samples for the attack), FNN_E_NUMERIC,
+ *         FNN_E_NOMEM; message on m.
+ * Thread-safety: reads the model only. */
+FNN_API int fnn_model_membership(const fnn_model *m, const fnn_dataset *members,
+                                 const fnn_dataset *nonmembers, uint64_t seed, double *out,
+                                 size_t n);
+
 /* ------------------------------------------------------------------------ */
 /* Files                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -971,6 +1047,109 @@ FNN_API int fnn_forget_report_phase(const fnn_forget_report *r, size_t i, int ke
 FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
                              const fnn_dataset *holdout, const fnn_forget_options *opts,
                              fnn_forget_report *report);
+
+/* ------------------------------------------------------------------------ */
+/* Membership attacks with shadow models                                    */
+/* ------------------------------------------------------------------------ */
+
+/** A per-example likelihood-ratio membership attack: LiRA (Carlini et al.
+ * 2022), or U-LiRA (Hayes et al. 2024) when its shadows unlearn. Shadow
+ * models of the attacked model's specification, trained with its recorded
+ * recipe on seeded random halves of a universe of samples, give every
+ * candidate sample a Gaussian of its logit-scaled confidence under models
+ * that trained on it (IN) and models that did not (OUT); a target model's
+ * confidence is scored by the ratio of the two. The shadows are trained once
+ * and score any number of targets. */
+typedef struct fnn_attack fnn_attack;
+
+/** Keys of fnn_attack_set(). Defaults in brackets. */
+enum fnn_attack_key {
+    FNN_ATTACK_SHADOWS = 0,             /**< shadow models K, 1..4096 [16] */
+    FNN_ATTACK_SEED = 1,                /**< seed of the halves and the shadows' training
+                                             [0]; all 64 bits through fnn_attack_set_u64() */
+    FNN_ATTACK_THREADS = 2,             /**< shadows trained at once, 1..64 [1]; above 1,
+                                             set OpenBLAS to one thread (two thread pools
+                                             oversubscribe the cores) */
+    FNN_ATTACK_PER_EXAMPLE_VARIANCE = 3 /**< 1: each candidate's own variances; 0: one
+                                             pooled variance per condition, steadier at
+                                             small K [0] */
+};
+
+/** Attack progress: `done` of `shadows` trained (called from the training
+ * threads, one call at a time). @return non-zero to stop (FNN_E_CANCELLED). */
+typedef int (*fnn_attack_progress_fn)(void *user, uint32_t done, uint32_t shadows);
+
+/** Creates an attack on models like `model` (its specification and its
+ * recorded recipe, fnn_model_recipe()), with shadows trained on halves of
+ * `universe` and observations of the candidate samples universe[candidates[i]].
+ * Every candidate is IN for the shadows whose half holds it, OUT for the
+ * others. For unlearning, the universe holds the pool the model trained on
+ * and held-out samples of the same distribution; the candidates are the
+ * forgotten samples and held-out ones.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY, FNN_E_SHAPE, FNN_E_RANGE and
+ *         FNN_E_DUPLICATE (candidates), FNN_E_STATE (no recipe), FNN_E_NOMEM.
+ * Ownership: the attack keeps its own views and copies; free it with
+ * fnn_attack_free(). */
+FNN_API int fnn_attack_create(fnn_attack **out, const fnn_model *model,
+                              const fnn_dataset *universe, const uint32_t *candidates,
+                              size_t n, char *err, size_t err_size);
+/** Frees an attack. NULL is a harmless no-op. */
+FNN_API void fnn_attack_free(fnn_attack *a);
+/** The last error message recorded on this handle ("" if none); never NULL. */
+FNN_API const char *fnn_attack_errmsg(const fnn_attack *a);
+/** Sets an attack option. @return FNN_OK, FNN_E_NULL, FNN_E_INVALID. */
+FNN_API int fnn_attack_set(fnn_attack *a, int key, double value);
+/** Sets an integer attack option from 64 bits. @return as fnn_attack_set(). */
+FNN_API int fnn_attack_set_u64(fnn_attack *a, int key, uint64_t value);
+/** Reads an attack option. @return FNN_OK, FNN_E_NULL, FNN_E_INVALID. */
+FNN_API int fnn_attack_get(const fnn_attack *a, int key, double *value);
+/** Installs a progress callback (fn may be NULL). @return FNN_OK or FNN_E_NULL. */
+FNN_API int fnn_attack_set_progress(fnn_attack *a, fnn_attack_progress_fn fn, void *user);
+
+/** Trains the shadows (again, replacing earlier ones), each with the model's
+ * recipe from its own seeds on its half of the universe, and records their
+ * observations of the candidates (LiRA: IN means "trained on"). The shadows
+ * are kept for fnn_attack_unlearn().
+ * @return FNN_OK, FNN_E_NULL, FNN_E_CANCELLED, FNN_E_NUMERIC, FNN_E_NOMEM, or
+ *         what a shadow's training returned (message on a).
+ * Results do not depend on FNN_ATTACK_THREADS when OpenBLAS runs one thread. */
+FNN_API int fnn_attack_train(fnn_attack *a);
+
+/** U-LiRA: a new attack whose observations come from copies of base's
+ * shadows that unlearned, with `unlearn`, the candidates flagged forget[i]
+ * != 0 that lie in their half (a class request when those are one class and
+ * all of it in the half, as a class request to the target is; else an index
+ * request; a random sample of the shadow's non-members as its holdout).
+ * Such a candidate's IN observations are "trained on, then unlearned", its
+ * OUT ones "never seen"; shadows that kept a candidate do not count for it.
+ * @param n must equal the number of candidates.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (base has no trained shadows, or is
+ *         itself such an attack), FNN_E_SHAPE, FNN_E_CANCELLED, FNN_E_NOMEM,
+ *         or what a shadow's unlearning returned; err gets the message.
+ * Ownership: *out is a new attack (fnn_attack_free()); base is only read. */
+FNN_API int fnn_attack_unlearn(const fnn_attack *base, const uint8_t *forget, size_t n,
+                               const fnn_forget_options *unlearn, fnn_attack **out,
+                               char *err, size_t err_size);
+/** Number of shadows trained (0 before fnn_attack_train() succeeds). */
+FNN_API uint32_t fnn_attack_shadows_trained(const fnn_attack *a);
+
+/** Per-candidate membership scores of a target (higher = more likely IN):
+ * log N(phi; mu_in, s_in^2) - log N(phi; mu_out, s_out^2), or, for a candidate
+ * with fewer than two IN observations, the log-probability that an OUT
+ * model's confidence is at most the target's; NaN with fewer than two OUT.
+ * @param n capacity of scores, >= the candidates.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (not trained), FNN_E_SHAPE (n, or
+ *         another architecture), FNN_E_NUMERIC, FNN_E_NOMEM. */
+FNN_API int fnn_attack_scores(fnn_attack *a, const fnn_model *target, double *scores,
+                              size_t n);
+/** AUC and TPR at 1% and 0.1% FPR of the scores of the candidates flagged
+ * member[i] == 1 against those flagged 0 (other values, and unscored
+ * candidates, are left out); any out pointer may be NULL.
+ * @param n must equal the number of candidates.
+ * @return as fnn_attack_scores(), and FNN_E_EMPTY (no scored candidate on a
+ *         side). */
+FNN_API int fnn_attack_evaluate(fnn_attack *a, const fnn_model *target, const uint8_t *member,
+                                size_t n, double *auc, double *tpr_1, double *tpr_01);
 
 #ifdef __cplusplus
 }
