@@ -355,6 +355,34 @@ has_part out "--seed 5 --shuffle 1 --normalize 1"
 expect 0 forget --model "$tmp/cli.fnn" --data "$big" --forget-class 3 --method retrain \
     --out "$tmp/cli-re.fnn"
 
+# ---- fnn bench on the small data set, with LiRA and U-LiRA -----------------------
+
+# The architecture is a specification: the library's default recipe, with
+# the training options given.
+expect 0 bench --data "$data" --arch input:4x4x1,dense:16,relu,dense:10 --epochs 30 \
+    --lr 0.01 --holdout 40 --request class:1 --request random:20 --shadows 4 --threads 2 \
+    --json "$tmp/bench.json" --csv "$tmp/bench.csv"
+has_part out "(30 epochs), request class:1: forget 50, retain 110; MIA against 17 held-out"
+has_part out "LiRA AUC"
+python3 - "$tmp/bench.json" <<'EOF'
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+assert len(rows) == 14, len(rows)
+for r in rows:
+    for k in ("lira_auc", "ulira_auc"):
+        assert r[k] is not None and 0 <= r[k] <= 1, (k, r)
+assert all(r["avg_gap"] == 0 for r in rows if r["method"] == "retrain")
+EOF
+check_that 'n == 15' -v n="$(wc -l <"$tmp/bench.csv")"
+expect 2 bench --data "$data" --request class:x
+has err "fnn: bench: --request: expected class:C, random:N or random:P%, got 'class:x'"
+expect 2 bench --data "$data" --methods fnn,bogus
+has_part err "'bogus' is not a method"
+expect 2 bench --quick --full
+has err "fnn: bench: --quick and --full exclude each other"
+expect 2 bench --data "$data" --lr -1
+has err "fnn: bench: --lr: lr must be a number in (0, 1000000), got -1"
+
 # ---- the option domains are the library's -------------------------------------
 
 "$1/tests/print_keys" >"$tmp/keys" || fail "print_keys failed"

@@ -128,8 +128,22 @@ int parse_args(const struct command *cmd, int argc, char **argv, struct opt *opt
             usage_error(cmd, "%s: unknown option '--%.*s'", cmd->name, (int)len, name);
             return PARSE_ERROR;
         }
-        if (o && o->value) {
+        int repeat = o && o->arg && strstr(o->arg, "...");
+        if (o && o->value && !repeat) {
             usage_error(cmd, "%s: option '--%s' given twice", cmd->name, o->name);
+            return PARSE_ERROR;
+        }
+        if (o && !o->arg) { /* a switch */
+            if (eq) {
+                usage_error(cmd, "%s: option '--%s' takes no value", cmd->name, o->name);
+                return PARSE_ERROR;
+            }
+            o->value = "1";
+            continue;
+        }
+        if (repeat && o->count == OPT_MAX_VALUES) {
+            usage_error(cmd, "%s: option '--%s' given more than %d times", cmd->name, o->name,
+                        OPT_MAX_VALUES);
             return PARSE_ERROR;
         }
         if (eq) {
@@ -140,6 +154,8 @@ int parse_args(const struct command *cmd, int argc, char **argv, struct opt *opt
             usage_error(cmd, "%s: option '--%.*s' needs a value", cmd->name, (int)len, name);
             return PARSE_ERROR;
         }
+        if (o)
+            o->values[o->count++] = o->value;
     }
     return PARSE_OK;
 }
@@ -254,7 +270,7 @@ void print_option_help(FILE *f, const char *name, const char *arg, const char *h
                               const char *dflt)
 {
     char head[96], text[640];
-    snprintf(head, sizeof head, "  --%s %s", name, arg);
+    snprintf(head, sizeof head, "  --%s%s%s", name, arg ? " " : "", arg ? arg : "");
     snprintf(text, sizeof text, "%s%s%s%s", help, dflt ? " [" : "", dflt ? dflt : "",
              dflt ? "]" : "");
     print_wrapped(f, head, 22, text);

@@ -34,12 +34,18 @@ double now_seconds(void);
 
 /* ---- options ---------------------------------------------------------------- */
 
-/* A command's own option ("--name VALUE"); value is set by parse_args(). */
+/* A command's own option ("--name VALUE", or "--name" for a switch, whose
+ * arg is NULL); value is set by parse_args(). A repeatable option (arg
+ * ending in "...") keeps every value given in values[0..count). */
+enum { OPT_MAX_VALUES = 32 };
+#define OPT(n_, a_, h_) {.name = (n_), .arg = (a_), .help = (h_)}
 struct opt {
     const char *name; /* without the leading "--" */
-    const char *arg;  /* the value as the help shows it */
+    const char *arg;  /* the value as the help shows it; NULL for a switch */
     const char *help;
     const char *value;
+    const char *values[OPT_MAX_VALUES];
+    size_t count;
 };
 
 /* Sets of library option keys a command accepts besides its own options. */

@@ -77,10 +77,10 @@ static int on_train_progress(void *user, uint32_t epoch, uint32_t epochs, size_t
 }
 
 static struct opt train_opts[] = {
-    {"data", "DIR", "data directory (train-images-idx3-ubyte[.gz], ...)", NULL},
-    {"arch", "ARCH", "a preset or a specification string such as "
-                     "'input:28x28x1,dense:128,relu,dense:10'", NULL},
-    {"out", "FILE", "where to save the trained model", NULL},
+    OPT("data", "DIR", "data directory (train-images-idx3-ubyte[.gz], ...)"),
+    OPT("arch", "ARCH", "a preset or a specification string such as "
+                     "'input:28x28x1,dense:128,relu,dense:10'"),
+    OPT("out", "FILE", "where to save the trained model"),
 };
 
 static void train_help(FILE *f)
@@ -231,15 +231,14 @@ done:
 /* ------------------------------------------------------------------------ */
 
 static struct opt forget_opts[] = {
-    {"model", "FILE", "a model saved by 'fnn train' or fnn_model_save()", NULL},
-    {"data", "DIR", "data directory (train-images-idx3-ubyte[.gz], ...)", NULL},
-    {"out", "FILE", "where to save the model that has forgotten", NULL},
-    {"forget-class", "C", "every training sample of class C", NULL},
-    {"forget-random", "N", "N training samples drawn by --seed", NULL},
-    {"forget-indices", "FILE",
+    OPT("model", "FILE", "a model saved by 'fnn train' or fnn_model_save()"),
+    OPT("data", "DIR", "data directory (train-images-idx3-ubyte[.gz], ...)"),
+    OPT("out", "FILE", "where to save the model that has forgotten"),
+    OPT("forget-class", "C", "every training sample of class C"),
+    OPT("forget-random", "N", "N training samples drawn by --seed"),
+    OPT("forget-indices", "FILE",
      "the training samples at the 0-based indices in FILE: decimal numbers separated by "
-     "white space or newlines; '#' starts a comment that runs to the end of the line",
-     NULL},
+     "white space or newlines; '#' starts a comment that runs to the end of the line"),
 };
 
 enum { F_MODEL, F_DATA, F_OUT, F_CLASS, F_RANDOM, F_INDICES };
@@ -654,9 +653,9 @@ done:
 /* ------------------------------------------------------------------------ */
 
 static struct opt eval_opts[] = {
-    {"model", "FILE", "a model saved by 'fnn train' or fnn_model_save()", NULL},
-    {"data", "DIR", "data directory (train-images-idx3-ubyte[.gz], ...)", NULL},
-    {"split", "NAME", "test or train [test]", NULL},
+    OPT("model", "FILE", "a model saved by 'fnn train' or fnn_model_save()"),
+    OPT("data", "DIR", "data directory (train-images-idx3-ubyte[.gz], ...)"),
+    OPT("split", "NAME", "test or train [test]"),
 };
 
 static void eval_help(FILE *f)
@@ -708,7 +707,7 @@ done:
 }
 
 static struct opt info_opts[] = {
-    {"model", "FILE", "a model saved by 'fnn train' or fnn_model_save()", NULL},
+    OPT("model", "FILE", "a model saved by 'fnn train' or fnn_model_save()"),
 };
 
 static void info_help(FILE *f)
@@ -815,6 +814,8 @@ static const struct command commands[] = {
     {"train", "train a model on an MNIST-style data directory", cmd_train, train_help},
     {"forget", "make a saved model forget part of its training data", cmd_forget,
      forget_help},
+    {"bench", "measure every unlearning method against retraining, in one run", cmd_bench,
+     bench_help},
     {"eval", "print a saved model's accuracy and loss on a data set", cmd_eval, eval_help},
     {"info", "describe a saved model", cmd_info, info_help},
     {"version", "print the version", cmd_version, version_help},
