@@ -40,10 +40,15 @@ enum {
 #define TAG_PARAMS FMT_TAG('P', 'A', 'R', 'M')
 #define TAG_FORGET FMT_TAG('F', 'R', 'G', 'T')
 #define TAG_RECIPE FMT_TAG('R', 'C', 'P', 'E')
+#define TAG_HISTORY FMT_TAG('H', 'I', 'S', 'T')
 
 /* RECIPE payload: calls, flags, init seed, training seed, samples, count,
  * then one (key, value) entry per training option. */
 enum { RECIPE_FIXED = 36, RECIPE_ENTRY = 12, RECIPE_HAS_INIT = 1 };
+/* HISTORY payload: a count, then per record its length (after that field),
+ * its key count K, K f64 values, a 32-byte digest and a 16-byte version. */
+enum { HIST_DIGEST = 32, HIST_VERSION = 16 };
+#define HIST_RECORD (4 + 4 + 8 * FNN__HISTORY_NKEYS + HIST_DIGEST + HIST_VERSION)
 
 static size_t pad4(size_t n)
 {
@@ -113,6 +118,7 @@ typedef struct fmt_plan {
     size_t params_len; /* PARAMS payload */
     size_t forget_len; /* FORGET payload */
     size_t recipe_len; /* RECIPE payload */
+    size_t history_len; /* HISTORY payload */
     size_t total;      /* whole file */
 } fmt_plan;
 
@@ -134,10 +140,12 @@ static int plan_file(const fnn_model *m, fmt_plan *pl)
             goto overflow;
     }
     pl->recipe_len = RECIPE_FIXED + RECIPE_ENTRY * FNN__TRAIN_NKEYS;
-    tot = FMT_HEADER + 4 * FMT_SECTION_HEADER + FMT_TRAILER;
+    pl->history_len = 4 + m->n_history * (size_t)HIST_RECORD; /* n_history is capped */
+    tot = FMT_HEADER + (4 + (m->n_history > 0)) * FMT_SECTION_HEADER + FMT_TRAILER;
     if (fnn__add(tot, pl->spec_len + pad4(pl->spec_len), &tot) ||
         fnn__add(tot, pl->params_len, &tot) || fnn__add(tot, pl->forget_len, &tot) ||
-        fnn__add(tot, pl->recipe_len, &tot))
+        fnn__add(tot, pl->recipe_len, &tot) ||
+        (m->n_history > 0 && fnn__add(tot, pl->history_len, &tot)))
         goto overflow;
     if ((uint64_t)tot > FMT_MAX_FILE)
         return fnn__model_fail(m, FNN_E_NOMEM,
@@ -186,7 +194,7 @@ static void write_file(const fnn_model *m, const fmt_plan *pl, uint8_t *out)
     put_u32(p + 8, FMT_VERSION);
     put_u32(p + 12, 0); /* required flags */
     put_u32(p + 16, 0); /* optional flags */
-    put_u32(p + 20, 4); /* sections */
+    put_u32(p + 20, m->n_history > 0 ? 5 : 4); /* sections */
     put_u64(p + 24, (uint64_t)pl->total);
     p += FMT_HEADER;
 
@@ -216,6 +224,28 @@ static void write_file(const fnn_model *m, const fmt_plan *pl, uint8_t *out)
 
     p = put_section_header(p, TAG_RECIPE, 0, pl->recipe_len);
     p = write_recipe(&m->recipe, p);
+
+    if (m->n_history > 0) {
+        p = put_section_header(p, TAG_HISTORY, 0, pl->history_len);
+        put_u32(p, (uint32_t)m->n_history);
+        p += 4;
+        for (size_t i = 0; i < m->n_history; i++) {
+            const fnn__history_rec *h = &m->history[i];
+            put_u32(p, HIST_RECORD - 4);
+            put_u32(p + 4, FNN__HISTORY_NKEYS);
+            p += 8;
+            for (int k = 0; k < FNN__HISTORY_NKEYS; k++, p += 8) {
+                uint64_t bits;
+                memcpy(&bits, &h->v[k], sizeof bits);
+                put_u64(p, bits);
+            }
+            memcpy(p, h->digest, HIST_DIGEST);
+            p += HIST_DIGEST;
+            memset(p, 0, HIST_VERSION);
+            memcpy(p, h->version, strnlen(h->version, HIST_VERSION - 1));
+            p += HIST_VERSION;
+        }
+    }
 
     put_u32(p, crc_of(out, (size_t)(p - out)));
 }
@@ -430,6 +460,8 @@ static const char *section_name(uint32_t tag, char *buf, size_t size)
         return "FORGET";
     if (tag == TAG_RECIPE)
         return "RECIPE";
+    if (tag == TAG_HISTORY)
+        return "HISTORY";
     for (int i = 0; i < 4; i++) {
         unsigned c = (tag >> (8 * i)) & 0xffu;
         if (c < 0x20 || c > 0x7e || c == '\'')
@@ -565,13 +597,95 @@ static int load_recipe(fnn_model *m, const uint8_t *p, size_t len, char *err,
     return FNN_OK;
 }
 
+/* Reads the HISTORY payload. Records may be longer than this reader's
+ * (later fields are skipped) and may hold fewer keys (the rest read NaN). */
+static int load_history(fnn_model *m, const uint8_t *p, size_t len, char *err,
+                        size_t err_size)
+{
+    if (len < 4)
+        return fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                         "section HISTORY: %zu bytes, too short for its count", len);
+    uint32_t count = get_u32(p);
+    if (count > FNN__MAX_HISTORY)
+        return fnn__fail(err, err_size, FNN_E_FORMAT,
+                         "section HISTORY: %u records, over the cap of %u", (unsigned)count,
+                         FNN__MAX_HISTORY);
+    /* Every record takes at least its two words: the count is checked against
+     * the bytes before anything is allocated. */
+    if ((len - 4) / 8 < count)
+        return fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                         "section HISTORY: %u records cannot fit in %zu bytes",
+                         (unsigned)count, len);
+    fnn__history_rec *h = count ? calloc(count, sizeof *h) : NULL;
+    if (count && !h)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "section HISTORY: out of memory");
+    size_t pos = 4;
+    for (uint32_t i = 0; i < count; i++) {
+        if (len - pos < 8) {
+            free(h);
+            return fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                             "section HISTORY: ends before record %u", (unsigned)i);
+        }
+        uint32_t rlen = get_u32(p + pos), keys = get_u32(p + pos + 4);
+        if (rlen > len - pos - 4) {
+            free(h);
+            return fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                             "section HISTORY: record %u declares %u bytes, %zu remain",
+                             (unsigned)i, (unsigned)rlen, len - pos - 4);
+        }
+        if (keys > (rlen - 4) / 8 || rlen - 4 - 8 * (size_t)keys < HIST_DIGEST + HIST_VERSION) {
+            free(h);
+            return fnn__fail(err, err_size, FNN_E_FORMAT,
+                             "section HISTORY: record %u: %u keys do not fit its %u bytes",
+                             (unsigned)i, (unsigned)keys, (unsigned)rlen);
+        }
+        const uint8_t *q = p + pos + 8;
+        for (uint32_t k = 0; k < FNN__HISTORY_NKEYS; k++) {
+            double v = NAN;
+            if (k < keys) {
+                uint64_t bits = get_u64(q + 8 * k);
+                memcpy(&v, &bits, sizeof v);
+            }
+            h[i].v[k] = v;
+        }
+        q += 8 * (size_t)keys;
+        memcpy(h[i].digest, q, HIST_DIGEST);
+        q += HIST_DIGEST;
+        if (!memchr(q, 0, HIST_VERSION)) {
+            free(h);
+            return fnn__fail(err, err_size, FNN_E_FORMAT,
+                             "section HISTORY: record %u: the version is not terminated",
+                             (unsigned)i);
+        }
+        for (size_t c = 0; c < HIST_VERSION && q[c]; c++)
+            if (q[c] < 0x20 || q[c] > 0x7e) {
+                free(h);
+                return fnn__fail(err, err_size, FNN_E_FORMAT,
+                                 "section HISTORY: record %u: the version holds byte 0x%02x",
+                                 (unsigned)i, q[c]);
+            }
+        memcpy(h[i].version, q, HIST_VERSION);
+        pos += 4 + (size_t)rlen;
+    }
+    if (pos != len) {
+        free(h);
+        return fnn__fail(err, err_size, FNN_E_FORMAT,
+                         "section HISTORY: %zu bytes after the last record", len - pos);
+    }
+    free(m->history);
+    m->history = h;
+    m->n_history = count;
+    return FNN_OK;
+}
+
 static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err,
                        size_t err_size)
 {
     char name[40], msg[FNN__ERRMSG_SIZE];
     const char *nm;
     char text[FNN__MAX_SPEC + 1];
-    fmt_section spec_sec = {0}, params_sec = {0}, forget_sec = {0}, recipe_sec = {0};
+    fmt_section spec_sec = {0}, params_sec = {0}, forget_sec = {0}, recipe_sec = {0},
+                history_sec = {0};
     uint64_t declared, count;
     uint32_t stored, computed, version, required, nsec;
     size_t pos, end, needed;
@@ -657,6 +771,7 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
               : tag == TAG_PARAMS ? &params_sec
               : tag == TAG_FORGET ? &forget_sec
               : tag == TAG_RECIPE ? &recipe_sec
+              : tag == TAG_HISTORY ? &history_sec
                                   : NULL;
         if (sec) {
             if (sec->seen)
@@ -756,6 +871,10 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
     /* RECIPE (optional: without it the model records no recipe). */
     if (recipe_sec.seen &&
         (rc = load_recipe(m, recipe_sec.p, recipe_sec.len, err, err_size)) != FNN_OK)
+        goto fail;
+    /* HISTORY (optional: without it the model has no deletion records). */
+    if (history_sec.seen &&
+        (rc = load_history(m, history_sec.p, history_sec.len, err, err_size)) != FNN_OK)
         goto fail;
     fnn__model_update_decay(m);
     *out = m;

@@ -291,6 +291,17 @@ typedef struct fnn__ws {
     int no_decay;              /* ignore every forgetting layer's decay */
 } fnn__ws;
 
+enum { FNN__HISTORY_NKEYS = FNN_HISTORY_FLOPS + 1 };
+/* At most this many deletion records are kept (the file format's cap). */
+#define FNN__MAX_HISTORY 65536u
+
+/* One record of the deletion history (the HIST section). */
+typedef struct fnn__history_rec {
+    double v[FNN__HISTORY_NKEYS];
+    uint8_t digest[32];
+    char version[16];          /* NUL-terminated */
+} fnn__history_rec;
+
 struct fnn_model {
     fnn__spec spec;
     char *spec_text;           /* canonical */
@@ -314,6 +325,8 @@ struct fnn_model {
     float *in_mean, *in_inv_std;
     _Atomic(fnn__ws *) ws_cache; /* one spare inference workspace */
     fnn__recipe recipe;
+    fnn__history_rec *history;
+    size_t n_history;
     fnn__gemm_trace *trace;    /* when set, fnn__gemm records shapes */
     char errmsg[FNN__ERRMSG_SIZE];
 };
@@ -335,7 +348,7 @@ int fnn__model_check_data(const fnn_model *m, const fnn_dataset *ds, int need_la
 int fnn__model_fail(const fnn_model *m, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Copies the records that are neither parameters nor forgetting state (the
- * recipe) from src to dst. */
+ * recipe, the deletion history) from src to dst. */
 int fnn__model_copy_records(fnn_model *dst, const fnn_model *src);
 /* Folds x' = (x - mean[c]) / std[c] into the first weighted layer; fails
  * with FNN_E_NUMERIC, changing nothing, when a folded value is not finite. */
@@ -506,6 +519,21 @@ struct fnn_forget_request {
  * comment to the end of the line) into a malloc'ed array, in text order. */
 int fnn__parse_indices(const char *text, size_t len, uint32_t **out, size_t *count, char *err,
                        size_t err_size);
+
+/* SHA-256 (sha256.c). */
+typedef struct fnn__sha256 {
+    uint32_t h[8];
+    uint64_t len;
+    uint8_t buf[64];
+    size_t fill;
+} fnn__sha256;
+
+void fnn__sha256_init(fnn__sha256 *s);
+void fnn__sha256_update(fnn__sha256 *s, const void *data, size_t n);
+void fnn__sha256_final(fnn__sha256 *s, uint8_t out[32]);
+
+/* Appends a record to m's deletion history (FNN_E_NOMEM, FNN_E_RANGE at the cap). */
+int fnn__history_append(fnn_model *m, const fnn__history_rec *rec);
 
 /* ---- model files (format.c) ----------------------------------------------- */
 

@@ -189,6 +189,7 @@ FNN_API void fnn_model_free(fnn_model *m)
     free(m->order);
     free(m->in_mean);
     free(m->in_inv_std);
+    free(m->history);
     free_forgetting(m);
     fnn__spec_free(&m->spec);
     free(m->params);
@@ -219,8 +220,62 @@ size_t fnn__infer_batch(const fnn_model *m)
 
 int fnn__model_copy_records(fnn_model *dst, const fnn_model *src)
 {
+    fnn__history_rec *h = NULL;
+    if (src->n_history) {
+        h = malloc(src->n_history * sizeof *h);
+        if (!h)
+            return FNN_E_NOMEM;
+        memcpy(h, src->history, src->n_history * sizeof *h);
+    }
+    free(dst->history);
+    dst->history = h;
+    dst->n_history = src->n_history;
     dst->recipe = src->recipe;
     return FNN_OK;
+}
+
+int fnn__history_append(fnn_model *m, const fnn__history_rec *rec)
+{
+    if (m->n_history >= FNN__MAX_HISTORY)
+        return FNN_E_RANGE;
+    fnn__history_rec *h = realloc(m->history, (m->n_history + 1) * sizeof *h);
+    if (!h)
+        return FNN_E_NOMEM;
+    m->history = h;
+    m->history[m->n_history++] = *rec;
+    return FNN_OK;
+}
+
+FNN_API size_t fnn_model_history_count(const fnn_model *m)
+{
+    return m ? m->n_history : 0;
+}
+
+FNN_API int fnn_model_history_get(const fnn_model *m, size_t i, int key, double *value)
+{
+    if (!m || !value)
+        return FNN_E_NULL;
+    if (i >= m->n_history)
+        return FNN_E_RANGE;
+    if (key < 0 || key >= FNN__HISTORY_NKEYS)
+        return FNN_E_INVALID;
+    *value = m->history[i].v[key];
+    return FNN_OK;
+}
+
+FNN_API int fnn_model_history_digest(const fnn_model *m, size_t i, uint8_t *digest)
+{
+    if (!m || !digest)
+        return FNN_E_NULL;
+    if (i >= m->n_history)
+        return FNN_E_RANGE;
+    memcpy(digest, m->history[i].digest, 32);
+    return FNN_OK;
+}
+
+FNN_API const char *fnn_model_history_version(const fnn_model *m, size_t i)
+{
+    return m && i < m->n_history ? m->history[i].version : NULL;
 }
 
 int fnn__model_params_finite(const fnn_model *m)
@@ -255,7 +310,10 @@ FNN_API int fnn_model_clone(const fnn_model *m, fnn_model **out)
     }
     c->t = m->t;
     c->rng = m->rng;
-    fnn__model_copy_records(c, m);
+    if (fnn__model_copy_records(c, m) != FNN_OK) {
+        fnn_model_free(c);
+        return fnn__model_fail(m, FNN_E_NOMEM, "out of memory copying the model's records");
+    }
     *out = c;
     return FNN_OK;
 }

@@ -72,6 +72,37 @@ static const fnn__named report_keys[] = {
                                    "wall time of the method's work, without the report's "
                                    "measurements"},
     [FNN_REPORT_METHOD_FLOPS] = {"method-flops", "FLOPs of the method's work"},
+    [FNN_REPORT_MIA_BEFORE] = {"mia-before", "loss attack, forget against holdout, before"},
+    [FNN_REPORT_MIA_AFTER] = {"mia-after", "loss attack, forget against holdout, after"},
+};
+
+static const fnn__named history_keys[] = {
+    [FNN_HISTORY_METHOD] = {"method", "the method that ran"},
+    [FNN_HISTORY_REQUEST_KIND] = {"request-kind", "indices, class or random"},
+    [FNN_HISTORY_CLASS] = {"class", "the class of a class request, else -1"},
+    [FNN_HISTORY_FORGET_SIZE] = {"forget-size", "samples forgotten"},
+    [FNN_HISTORY_TRAIN_SIZE] = {"train-size", "samples of the request's training set"},
+    [FNN_HISTORY_FORGET_ACC_BEFORE] = {"forget-acc-before", "forget-set accuracy before"},
+    [FNN_HISTORY_FORGET_ACC_AFTER] = {"forget-acc-after", "forget-set accuracy after"},
+    [FNN_HISTORY_RETAIN_ACC_BEFORE] = {"retain-acc-before", "retain-sample accuracy before"},
+    [FNN_HISTORY_RETAIN_ACC_AFTER] = {"retain-acc-after", "retain-sample accuracy after"},
+    [FNN_HISTORY_HOLDOUT_ACC_BEFORE] = {"holdout-acc-before", "holdout accuracy before"},
+    [FNN_HISTORY_HOLDOUT_ACC_AFTER] = {"holdout-acc-after", "holdout accuracy after"},
+    [FNN_HISTORY_MIA_BEFORE] = {"mia-before", "loss attack before"},
+    [FNN_HISTORY_MIA_AFTER] = {"mia-after", "loss attack after"},
+    [FNN_HISTORY_FLOPS] = {"flops", "FLOPs of the method's work"},
+};
+
+static const fnn__named membership_keys[] = {
+    [FNN_MEMBERSHIP_MEMBER_ACC] = {"member-acc", "accuracy on the members"},
+    [FNN_MEMBERSHIP_NONMEMBER_ACC] = {"nonmember-acc", "accuracy on the non-members"},
+    [FNN_MEMBERSHIP_MEMBER_LOSS] = {"member-loss", "mean loss of the members"},
+    [FNN_MEMBERSHIP_NONMEMBER_LOSS] = {"nonmember-loss", "mean loss of the non-members"},
+    [FNN_MEMBERSHIP_LOSS_MIA] = {"loss-mia", "accuracy of the loss attack"},
+    [FNN_MEMBERSHIP_LOSS_MIA_SPREAD] = {"loss-mia-spread", "its standard deviation"},
+    [FNN_MEMBERSHIP_AUC] = {"auc", "loss-threshold AUC"},
+    [FNN_MEMBERSHIP_TPR_1] = {"tpr-1", "TPR at 1% FPR"},
+    [FNN_MEMBERSHIP_TPR_01] = {"tpr-01", "TPR at 0.1% FPR"},
 };
 
 static const fnn__named phase_keys[] = {
@@ -102,6 +133,8 @@ static const char *lookup(int kind, int v, int help)
     case FNN_NAMES_SPLIT: ROW(splits);
     case FNN_NAMES_REPORT_KEY: ROW(report_keys);
     case FNN_NAMES_PHASE_KEY: ROW(phase_keys);
+    case FNN_NAMES_HISTORY_KEY: ROW(history_keys);
+    case FNN_NAMES_MEMBERSHIP_KEY: ROW(membership_keys);
     case FNN_NAMES_METHOD:
         return (size_t)v < fnn__method_count() ? (help ? fnn__method_help(v)
                                                        : fnn__method_name(v))
@@ -138,6 +171,8 @@ FNN_API size_t fnn_names_count(int kind)
     case FNN_NAMES_FORGET_KEY: return FNN__FORGET_NKEYS;
     case FNN_NAMES_REPORT_KEY: return FNN__COUNT(report_keys);
     case FNN_NAMES_PHASE_KEY: return FNN__COUNT(phase_keys);
+    case FNN_NAMES_HISTORY_KEY: return FNN__COUNT(history_keys);
+    case FNN_NAMES_MEMBERSHIP_KEY: return FNN__COUNT(membership_keys);
     default: return 0;
     }
 }

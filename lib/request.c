@@ -376,3 +376,18 @@ FNN_API int fnn_forget_request_retain_set(const fnn_forget_request *r, fnn_datas
     free(keep);
     return rc;
 }
+
+FNN_API int fnn_forget_request_digest(const fnn_forget_request *r, uint8_t *digest)
+{
+    if (!r || !digest)
+        return FNN_E_NULL;
+    fnn__sha256 h;
+    fnn__sha256_init(&h);
+    for (size_t i = 0; i < r->n; i++) {
+        uint8_t le[4] = {(uint8_t)r->idx[i], (uint8_t)(r->idx[i] >> 8),
+                         (uint8_t)(r->idx[i] >> 16), (uint8_t)(r->idx[i] >> 24)};
+        fnn__sha256_update(&h, le, 4);
+    }
+    fnn__sha256_final(&h, digest);
+    return FNN_OK;
+}

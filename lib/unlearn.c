@@ -3,6 +3,7 @@
  * FLOP and step accounting, phases, progress and cancellation), and
  * fnn_model_forget(), which restores the model exactly on any failure. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,18 +161,37 @@ static void restore(fnn_model *m, const fnn_model *snap)
 /* ---- the run --------------------------------------------------------------------- */
 
 /* Accuracy of the whole forget and holdout sets and of the retain sample,
- * before (after == 0) or after the method. Not counted in the run's FLOPs. */
+ * and the loss attack of the forget set against the non-members, before
+ * (after == 0) or after the method. Not counted in the method's FLOPs. */
 static int measure_ends(fnn__run *r, int after)
 {
     fnn_forget_report *rep = r->rep;
     double acc;
-    r->measure_flops += fnn_model_flops_per_sample(r->m, 0) *
-                        (double)(r->forget->n + r->mon_retain->n +
-                                 (r->holdout ? r->holdout->n : 0));
-    int rc = fnn__accuracy(r->m, r->forget, &acc);
-    if (rc)
-        return rc;
-    rep->v[after ? FNN_REPORT_FORGET_ACC_AFTER : FNN_REPORT_FORGET_ACC_BEFORE] = acc;
+    double fwd = fnn_model_flops_per_sample(r->m, 0);
+    r->measure_flops += fwd * (double)(r->forget->n + r->mon_retain->n +
+                                       (r->holdout ? r->holdout->n : 0) +
+                                       (r->negatives ? r->negatives->n : 0));
+    int rc;
+    if (r->negatives) {
+        double fig[FNN_MEMBERSHIP_LOSS_MIA + 1];
+        rc = fnn_model_membership(r->m, r->forget, r->negatives,
+                                  fnn__seed_mix(r->seed, 0x3149u), fig, FNN__COUNT(fig));
+        if (rc == FNN_E_INVALID) {
+            /* Too few samples for the attack: the figure is not measured. */
+            fig[FNN_MEMBERSHIP_LOSS_MIA] = NAN;
+            rc = fnn__accuracy(r->m, r->forget, &fig[FNN_MEMBERSHIP_MEMBER_ACC]);
+        }
+        if (rc)
+            return rc;
+        rep->v[after ? FNN_REPORT_FORGET_ACC_AFTER : FNN_REPORT_FORGET_ACC_BEFORE] =
+            fig[FNN_MEMBERSHIP_MEMBER_ACC];
+        rep->v[after ? FNN_REPORT_MIA_AFTER : FNN_REPORT_MIA_BEFORE] =
+            fig[FNN_MEMBERSHIP_LOSS_MIA];
+    } else {
+        if ((rc = fnn__accuracy(r->m, r->forget, &acc)))
+            return rc;
+        rep->v[after ? FNN_REPORT_FORGET_ACC_AFTER : FNN_REPORT_FORGET_ACC_BEFORE] = acc;
+    }
     if ((rc = fnn__accuracy(r->m, r->mon_retain, &acc)))
         return rc;
     rep->v[after ? FNN_REPORT_RETAIN_ACC_AFTER : FNN_REPORT_RETAIN_ACC_BEFORE] = acc;
@@ -182,6 +202,66 @@ static int measure_ends(fnn__run *r, int after)
             return rc;
         rep->v[after ? FNN_REPORT_HOLDOUT_ACC_AFTER : FNN_REPORT_HOLDOUT_ACC_BEFORE] = acc;
     }
+    return FNN_OK;
+}
+
+/* The holdout samples of a class request's class (all of the holdout for
+ * other requests, or when the class has too few samples for the attack). */
+static int make_negatives(fnn__run *r)
+{
+    const fnn_dataset *h = r->holdout;
+    if (!h)
+        return FNN_OK;
+    uint32_t *pos = malloc(h->n * sizeof *pos);
+    if (!pos)
+        return FNN_E_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (r->req->kind != FNN_REQUEST_CLASS ||
+            h->store->labels[fnn__ds_at(h, i)] == r->req->label)
+            pos[n++] = (uint32_t)i;
+    if (n < 6)
+        for (n = 0; n < h->n; n++)
+            pos[n] = (uint32_t)n;
+    int rc = fnn__dataset_view(h, pos, n, &r->negatives);
+    free(pos);
+    return rc;
+}
+
+/* The deletion record of a successful run. */
+static int record(fnn__run *r, const fnn__method *method)
+{
+    const fnn_forget_report *rep = r->rep;
+    fnn__history_rec h;
+    memset(&h, 0, sizeof h);
+    static const struct {
+        int hist, report;
+    } from_report[] = {
+        {FNN_HISTORY_FORGET_ACC_BEFORE, FNN_REPORT_FORGET_ACC_BEFORE},
+        {FNN_HISTORY_FORGET_ACC_AFTER, FNN_REPORT_FORGET_ACC_AFTER},
+        {FNN_HISTORY_RETAIN_ACC_BEFORE, FNN_REPORT_RETAIN_ACC_BEFORE},
+        {FNN_HISTORY_RETAIN_ACC_AFTER, FNN_REPORT_RETAIN_ACC_AFTER},
+        {FNN_HISTORY_HOLDOUT_ACC_BEFORE, FNN_REPORT_HOLDOUT_ACC_BEFORE},
+        {FNN_HISTORY_HOLDOUT_ACC_AFTER, FNN_REPORT_HOLDOUT_ACC_AFTER},
+        {FNN_HISTORY_MIA_BEFORE, FNN_REPORT_MIA_BEFORE},
+        {FNN_HISTORY_MIA_AFTER, FNN_REPORT_MIA_AFTER},
+        {FNN_HISTORY_FLOPS, FNN_REPORT_METHOD_FLOPS},
+    };
+    for (size_t k = 0; k < FNN__COUNT(from_report); k++)
+        h.v[from_report[k].hist] = rep->v[from_report[k].report];
+    h.v[FNN_HISTORY_METHOD] = method->id;
+    h.v[FNN_HISTORY_REQUEST_KIND] = r->req->kind;
+    h.v[FNN_HISTORY_CLASS] = r->req->kind == FNN_REQUEST_CLASS ? r->req->label : -1;
+    h.v[FNN_HISTORY_FORGET_SIZE] = (double)r->req->n;
+    h.v[FNN_HISTORY_TRAIN_SIZE] = (double)r->req->train->n;
+    fnn_forget_request_digest(r->req, h.digest);
+    snprintf(h.version, sizeof h.version, "%s", fnn_version_string());
+    int rc = fnn__history_append(r->m, &h);
+    if (rc == FNN_E_RANGE)
+        return fnn__fail(r->m->errmsg, sizeof r->m->errmsg, rc,
+                         "the deletion history is full (%u records)", FNN__MAX_HISTORY);
+    if (rc != FNN_OK)
+        return fnn__fail(r->m->errmsg, sizeof r->m->errmsg, rc, "out of memory");
     return FNN_OK;
 }
 
@@ -198,8 +278,9 @@ static int prepare(fnn__run *r, const fnn__method *method)
         fnn__rng_seed(&rng, fnn__seed_mix(r->seed, 0x853c49e6748fea9bull));
         if ((rc = fnn__dataset_sample(r->forget, cap, &rng, &r->mon_forget)) == FNN_OK &&
             (rc = fnn__dataset_sample(r->retain, cap, &rng, &r->mon_retain)) == FNN_OK &&
-            r->holdout)
-            rc = fnn__dataset_sample(r->holdout, cap, &rng, &r->mon_holdout);
+            r->holdout && (rc = fnn__dataset_sample(r->holdout, cap, &rng, &r->mon_holdout)) ==
+                              FNN_OK)
+            rc = make_negatives(r);
     }
     if (rc != FNN_OK)
         return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
@@ -296,6 +377,8 @@ FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
     rep->v[FNN_REPORT_EPOCHS] = r.epochs;
     rep->v[FNN_REPORT_STEPS] = (double)r.steps;
     rep->v[FNN_REPORT_FLOPS] = r.flops + r.measure_flops;
+    if ((rc = record(&r, method)))
+        goto done;
     rep->v[FNN_REPORT_SECONDS] = fnn__now() - t_start;
 done:
     if (rc != FNN_OK && snap)
@@ -306,6 +389,7 @@ done:
     fnn_dataset_free(r.mon_forget);
     fnn_dataset_free(r.mon_retain);
     fnn_dataset_free(r.mon_holdout);
+    fnn_dataset_free(r.negatives);
     fnn_forget_options_free(defaults);
     if (rep == &local)
         free(local.phases);

@@ -17,7 +17,7 @@ struct fnn_forget_options {
     char errmsg[FNN__ERRMSG_SIZE];
 };
 
-enum { FNN__REPORT_NKEYS = FNN_REPORT_METHOD_FLOPS + 1,
+enum { FNN__REPORT_NKEYS = FNN_REPORT_MIA_AFTER + 1,
        FNN__PHASE_NKEYS = FNN_PHASE_HOLDOUT_ACC + 1 };
 
 typedef struct fnn__phase_rec {
@@ -47,6 +47,9 @@ typedef struct fnn__run {
     /* Fixed random samples of at most FNN_FORGET_EVAL_SAMPLES each that
      * monitor the phases; mon_holdout is NULL without a holdout set. */
     fnn_dataset *mon_forget, *mon_retain, *mon_holdout;
+    /* The loss attack's non-members: the holdout set, or its samples of the
+     * class of a class request; NULL without a holdout set. */
+    fnn_dataset *negatives;
     fnn_train_options inner;       /* the method's defaults, the caller's keys on top */
     fnn__train_cfg cfg;            /* inner, as a training configuration */
     double flops;                  /* FLOPs of the method's work so far */

@@ -383,6 +383,64 @@ has err "fnn: bench: --quick and --full exclude each other"
 expect 2 bench --data "$data" --lr -1
 has err "fnn: bench: --lr: lr must be a number in (0, 1000000), got -1"
 
+# ---- held-out samples: fnn train --holdout, fnn forget, fnn audit ----------------
+
+held=$tmp/held.fnn
+expect 0 train --data "$data" --arch input:4x4x1,dense:16,relu,dense:10 --epochs 30 \
+    --lr 0.01 --holdout 50 --seed 3 --out "$held"
+has_part out "150 train (50 of 200 held out by seed 3)"
+expect 0 info --model "$held"
+has_part out "recipe      1 training call on 150 samples, init seed 3"
+has out "history     no deletions recorded"
+# fnn forget finds the held-out samples again: they are the holdout.
+expect 0 forget --model "$held" --data "$data" --forget-class 1 --repair-epochs 5 \
+    --out "$tmp/held-f.fnn"
+has out "holdout: the 50 samples of the train split the model was trained without"
+has_part out "held-out (all 50) "
+has_part out "loss attack, forget vs held-out "
+check_that 'n == 150 - f' -v n="$(sed -n 's/.*retain set: \([0-9]*\) samples.*/\1/p' "$tmp/out")" \
+    -v f="$(sed -n 's/^forget set: \([0-9]*\) samples.*/\1/p' "$tmp/out")"
+expect 0 forget --model "$held" --data "$data" --forget-class 1 --method retrain \
+    --out "$tmp/held-r.fnn"
+# The deletion history records the run.
+expect 0 info --model "$tmp/held-f.fnn"
+has_part out "deletion 1  fnn: class 1, "
+has_part out "            sha256 of the indices "
+# Indices are positions in the train split; a held-out one was never trained on.
+printf '0 1 2 3 4 5 6 7 8 9\n' >"$tmp/ten.txt"
+expect 1 forget --model "$held" --data "$data" --forget-indices "$tmp/ten.txt" --out "$never"
+has_part err "is one of the model's held-out samples: it was never trained on"
+# The audit: the history matches, the reference gives the Avg. Gap, the
+# shadow attacks run, the report is JSON.
+expect 0 audit --model "$tmp/held-f.fnn" --data "$data" --forget-class 1 \
+    --reference "$tmp/held-r.fnn" --shadows 4 --threads 2 --report "$tmp/audit.json"
+has out "deletion history: matches record 1 (method fnn)"
+has_part out "Avg. Gap to the reference: "
+has_part out "shadow attacks: 4 shadows on halves of 200 samples; U-LiRA's shadows unlearned"
+python3 - "$tmp/audit.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["request"]["kind"] == "class" and r["request"]["history_record"] == 1, r["request"]
+assert r["request"]["method"] == "fnn" and len(r["request"]["sha256"]) == 64
+assert r["nonmembers"]["source"] == "held-out"
+for side in ("audited", "reference"):
+    for k in ("forget_acc", "retain_acc", "heldout_acc", "test_acc", "mia", "auc",
+              "tpr_1", "tpr_01", "lira_auc"):
+        assert 0 <= r[side][k] <= 1, (side, k, r[side][k])
+assert 0 <= r["audited"]["ulira_auc"] <= 1
+assert r["avg_gap"] >= 0 and len(r["history"]) == 1
+assert r["history"][0]["sha256"] == r["request"]["sha256"]
+EOF
+# A request the history does not hold, and a model with no held-out samples.
+expect 0 audit --model "$tmp/held-f.fnn" --data "$data" --forget-class 2 --shadows 0
+has out "deletion history: no record matches this request"
+has out "shadow attacks: off (--shadows 0)"
+expect 0 audit --model "$model" --data "$data" --forget-class 1 --shadows 2
+has_part out "non-members: 33 samples of the test split, of the class"
+has out "shadow attacks: left out: the model has no held-out samples"
+expect 2 audit --model "$held" --data "$data"
+has_part err "one of --forget-class, --forget-random or --forget-indices is required"
+
 # ---- the option domains are the library's -------------------------------------
 
 "$1/tests/print_keys" >"$tmp/keys" || fail "print_keys failed"

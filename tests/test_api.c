@@ -162,7 +162,9 @@ START_TEST(test_names)
         {FNN_NAMES_SPLIT, 2, "train", "test"},
         {FNN_NAMES_TRAIN_KEY, FNN_TRAIN_NORMALIZE + 1, "epochs", "normalize"},
         {FNN_NAMES_FORGET_KEY, FNN_FORGET_NEWTON_L2 + 1, "procedure", "newton-l2"},
-        {FNN_NAMES_REPORT_KEY, FNN_REPORT_METHOD_FLOPS + 1, "seconds", "method-flops"},
+        {FNN_NAMES_REPORT_KEY, FNN_REPORT_MIA_AFTER + 1, "seconds", "mia-after"},
+        {FNN_NAMES_HISTORY_KEY, FNN_HISTORY_FLOPS + 1, "method", "flops"},
+        {FNN_NAMES_MEMBERSHIP_KEY, FNN_MEMBERSHIP_TPR_01 + 1, "member-acc", "tpr-01"},
         {FNN_NAMES_PHASE_KEY, FNN_PHASE_HOLDOUT_ACC + 1, "kind", "holdout-acc"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

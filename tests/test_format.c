@@ -40,6 +40,11 @@ static uint32_t get32(const uint8_t *p)
            (uint32_t)p[3] << 24;
 }
 
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
 static void putf(uint8_t *p, float f)
 {
     uint32_t u;
@@ -1083,6 +1088,142 @@ START_TEST(test_recipe_section)
 }
 END_TEST
 
+/* Offset of the payload of the section tagged `tag` in a serialised file,
+ * and its length; 0 when absent. */
+static size_t find_section(const uint8_t *b, size_t len, const char *tag, size_t *plen,
+                           uint32_t *flags)
+{
+    size_t pos = 32;
+    uint32_t n = get32(b + 20);
+    for (uint32_t i = 0; i < n && pos + 16 <= len; i++) {
+        size_t l = (size_t)get64(b + pos + 8);
+        if (get32(b + pos) == TAG(tag)) {
+            *plen = l;
+            if (flags)
+                *flags = get32(b + pos + 4);
+            return pos + 16;
+        }
+        pos += 16 + l + ((4 - l % 4) % 4);
+    }
+    return 0;
+}
+
+START_TEST(test_history_section)
+{
+    fnn_model *m = make_model(TINY, 2);
+    size_t len, plen;
+    uint8_t *b = serialize(m, &len);
+    ck_assert_uint_eq(find_section(b, len, "HIST", &plen, NULL), 0); /* none yet */
+    free(b);
+    for (int r = 0; r < 3; r++) {
+        fnn__history_rec h;
+        memset(&h, 0, sizeof h);
+        for (int k = 0; k < FNN__HISTORY_NKEYS; k++)
+            h.v[k] = k == FNN_HISTORY_MIA_AFTER ? NAN : r * 100 + k + 0.5;
+        for (int k = 0; k < 32; k++)
+            h.digest[k] = (uint8_t)(r * 32 + k);
+        snprintf(h.version, sizeof h.version, "0.2.%d", r);
+        ck_assert_int_eq(fnn__history_append(m, &h), FNN_OK);
+    }
+    b = serialize(m, &len);
+    uint32_t flags = 9;
+    size_t at = find_section(b, len, "HIST", &plen, &flags);
+    ck_assert_uint_gt(at, 0);
+    ck_assert_uint_eq(flags, 0); /* optional: older readers skip it */
+    ck_assert_uint_eq(plen, 4 + 3 * (4 + 4 + 8 * FNN__HISTORY_NKEYS + 32 + 16));
+    ck_assert_uint_eq(get32(b + 20), 5);
+    fnn_model *r = load_expect(b, len, FNN_OK, NULL);
+    ck_assert_uint_eq(fnn_model_history_count(r), 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert(memcmp(&r->history[i], &m->history[i], sizeof m->history[i]) == 0 ||
+                  isnan(r->history[i].v[FNN_HISTORY_MIA_AFTER]));
+        ck_assert_str_eq(fnn_model_history_version(r, i), m->history[i].version);
+        uint8_t d[32];
+        ck_assert_int_eq(fnn_model_history_digest(r, i, d), FNN_OK);
+        ck_assert_mem_eq(d, m->history[i].digest, 32);
+        double v;
+        ck_assert_int_eq(fnn_model_history_get(r, i, FNN_HISTORY_FLOPS, &v), FNN_OK);
+        ck_assert_double_eq(v, m->history[i].v[FNN_HISTORY_FLOPS]);
+    }
+    fnn_model_free(r);
+    /* An older reader skips the section: without it, the file still loads. */
+    payloads p = payloads_of(m);
+    sec four[4] = {spec_sec(p.spec), params_sec(&p), forget_sec(&p), recipe_sec(&p)};
+    size_t l4;
+    uint8_t *b4 = build(v1, four, 4, &l4);
+    r = load_expect(b4, l4, FNN_OK, NULL);
+    ck_assert_uint_eq(fnn_model_history_count(r), 0);
+    fnn_model_free(r);
+    free(b4);
+
+    /* Corruptions, each with a recomputed checksum. */
+    uint8_t *c = malloc(len);
+    ck_assert_ptr_nonnull(c);
+#define CORRUPT(offset, value, status, part)                                           \
+    do {                                                                               \
+        memcpy(c, b, len);                                                             \
+        put32(c + (offset), (value));                                                  \
+        recrc(c, len);                                                                 \
+        load_expect(c, len, (status), (part));                                         \
+    } while (0)
+    CORRUPT(at, 70000, FNN_E_FORMAT, "section HISTORY: 70000 records, over the cap");
+    CORRUPT(at, 64, FNN_E_TRUNCATED, "section HISTORY: 64 records cannot fit");
+    CORRUPT(at, 4, FNN_E_TRUNCATED, "section HISTORY: ends before record 3");
+    CORRUPT(at, 2, FNN_E_FORMAT, "bytes after the last record");
+    CORRUPT(at + 4, 100000, FNN_E_TRUNCATED, "record 0 declares 100000 bytes");
+    CORRUPT(at + 8, 99, FNN_E_FORMAT, "record 0: 99 keys do not fit");
+    /* An unterminated or unprintable version. */
+    size_t ver = at + 4 + 8 + 8 * FNN__HISTORY_NKEYS + 32;
+    memcpy(c, b, len);
+    memset(c + ver, 'x', 16);
+    recrc(c, len);
+    load_expect(c, len, FNN_E_FORMAT, "record 0: the version is not terminated");
+    memcpy(c, b, len);
+    c[ver] = 0x1b;
+    recrc(c, len);
+    load_expect(c, len, FNN_E_FORMAT, "record 0: the version holds byte 0x1b");
+#undef CORRUPT
+    free(c);
+
+    /* Records written with fewer keys read NaN for the rest; longer records
+     * (a newer writer's) have their extra bytes skipped. */
+    size_t rec = 4 + 8 * 2 + 32 + 16, rec2 = 4 + 8 * FNN__HISTORY_NKEYS + 32 + 16 + 8;
+    size_t hl = 4 + 4 + rec + 4 + rec2;
+    uint8_t *hp = calloc(1, hl);
+    ck_assert_ptr_nonnull(hp);
+    put32(hp, 2);
+    put32(hp + 4, (uint32_t)rec);
+    put32(hp + 8, 2);
+    uint64_t bits;
+    double five = 5.0;
+    memcpy(&bits, &five, sizeof bits);
+    put64(hp + 12, bits);
+    put64(hp + 20, bits);
+    memcpy(hp + 28 + 32, "0.1.9", 5);
+    size_t o2 = 4 + 4 + rec;
+    put32(hp + o2, (uint32_t)rec2);
+    put32(hp + o2 + 4, FNN__HISTORY_NKEYS);
+    memcpy(hp + o2 + 8 + 8 * FNN__HISTORY_NKEYS + 32, "9.9.9", 5);
+    sec five_secs[5] = {spec_sec(p.spec), params_sec(&p), forget_sec(&p), recipe_sec(&p),
+                        {TAG("HIST"), 0, hp, hl}};
+    b4 = build(v1, five_secs, 5, &l4);
+    r = load_expect(b4, l4, FNN_OK, NULL);
+    ck_assert_uint_eq(fnn_model_history_count(r), 2);
+    double v;
+    ck_assert_int_eq(fnn_model_history_get(r, 0, 1, &v), FNN_OK);
+    ck_assert_double_eq(v, 5.0);
+    ck_assert_int_eq(fnn_model_history_get(r, 0, 2, &v), FNN_OK);
+    ck_assert(isnan(v));
+    ck_assert_str_eq(fnn_model_history_version(r, 1), "9.9.9");
+    fnn_model_free(r);
+    free(b4);
+    free(hp);
+    payloads_free(&p);
+    free(b);
+    fnn_model_free(m);
+}
+END_TEST
+
 /* ---- arguments and files ------------------------------------------------------------ */
 
 START_TEST(test_null_args)
@@ -1326,6 +1467,7 @@ static Suite *format_suite(void)
     tcase_add_test(tc, test_flags_and_version);
     tcase_add_test(tc, test_unknown_sections);
     tcase_add_test(tc, test_recipe_section);
+    tcase_add_test(tc, test_history_section);
     tcase_add_test(tc, test_section_set);
     tcase_add_test(tc, test_section_bounds);
     tcase_add_test(tc, test_params_count);

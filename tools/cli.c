@@ -472,3 +472,143 @@ double phase_value(const fnn_forget_report *r, size_t i, int key)
     return v;
 }
 
+
+/* ---- the split into a pool and held-out samples ---------------------------------- */
+
+
+void split_free(struct split *s)
+{
+    fnn_dataset_free(s->pool);
+    fnn_dataset_free(s->held);
+    free(s->pool_idx);
+    free(s->held_idx);
+    free(s->held_labels);
+    s->pool = s->held = NULL;
+    s->pool_idx = s->held_idx = NULL;
+    s->held_labels = NULL;
+}
+
+/* splitmix64: the bench's permutation of the train split. */
+static uint64_t next_u64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Splits train into held-out samples and a pool by a seeded permutation. */
+int make_split(struct split *s, uint64_t holdout, uint64_t pool, uint64_t seed)
+{
+    size_t n = fnn_dataset_size(s->train);
+    if (holdout + 2 > n)
+        return fail(FNN_E_RANGE, "", "--holdout %" PRIu64 " leaves no pool of %zu samples",
+                    holdout, n);
+    uint32_t *perm = malloc(n * sizeof *perm);
+    if (!perm)
+        return fail(FNN_E_NOMEM, "", "splitting the data");
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    uint64_t x = seed ^ 0x51c3e5d7a9b1f203ull;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(next_u64(&x) % (i + 1));
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    s->n_held = (size_t)holdout;
+    s->n_pool = n - s->n_held;
+    if (pool && pool < s->n_pool)
+        s->n_pool = (size_t)pool;
+    s->held_idx = malloc(s->n_held * sizeof *s->held_idx);
+    s->pool_idx = malloc(s->n_pool * sizeof *s->pool_idx);
+    s->held_labels = malloc(s->n_held * sizeof *s->held_labels);
+    int st = s->held_idx && s->pool_idx && s->held_labels ? FNN_OK : FNN_E_NOMEM;
+    if (st == FNN_OK) {
+        memcpy(s->held_idx, perm, s->n_held * sizeof *perm);
+        memcpy(s->pool_idx, perm + s->n_held, s->n_pool * sizeof *perm);
+        if ((st = fnn_dataset_subset(s->train, s->pool_idx, s->n_pool, &s->pool)) == FNN_OK &&
+            (st = fnn_dataset_subset(s->train, s->held_idx, s->n_held, &s->held)) == FNN_OK)
+            st = fnn_dataset_labels(s->held, s->held_labels, s->n_held);
+    }
+    free(perm);
+    if (st != FNN_OK)
+        return fail(st, fnn_dataset_errmsg(s->train), "splitting the data");
+    return EXIT_OK;
+}
+
+
+int open_model_data(const fnn_model *m, struct split *sp)
+{
+    fnn_train_options *r = NULL;
+    uint64_t samples = 0;
+    size_t n = fnn_dataset_size(sp->train);
+    sp->pool = sp->held = NULL;
+    if (fnn_model_recipe(m, &r, NULL, &samples) != FNN_OK || samples == 0 || samples >= n) {
+        fnn_train_options_free(r);
+        return EXIT_OK; /* the whole train split */
+    }
+    uint64_t seed = 0;
+    fnn_train_options_get_u64(r, FNN_TRAIN_SEED, &seed);
+    fnn_train_options_free(r);
+    if (make_split(sp, n - samples, 0, seed))
+        return EXIT_FAIL;
+    return EXIT_OK;
+}
+
+int request_from_args(const struct split *sp, const char *kind, const char *value,
+                      const char *text, size_t text_len, uint64_t seed,
+                      fnn_forget_request **out)
+{
+    char err[512] = "";
+    fnn_dataset *pool = sp->pool ? sp->pool : sp->train;
+    int st;
+    if (strcmp(kind, "forget-class") == 0) {
+        st = fnn_forget_request_from_class(out, pool, (int32_t)strtol(value, NULL, 10), err,
+                                           sizeof err);
+    } else if (strcmp(kind, "forget-random") == 0) {
+        st = fnn_forget_request_random(out, pool, (size_t)strtoull(value, NULL, 10), seed, err,
+                                       sizeof err);
+    } else {
+        /* Indices of the train split's file; with held-out samples they are
+         * found in the pool. */
+        fnn_forget_request *whole = NULL;
+        st = fnn_forget_request_from_index_text(&whole, sp->train, text, text_len, err,
+                                                sizeof err);
+        if (st == FNN_OK && sp->pool) {
+            size_t n = fnn_forget_request_size(whole), N = fnn_dataset_size(sp->train);
+            uint32_t *idx = malloc(n * sizeof *idx);
+            int64_t *at = malloc(N * sizeof *at);
+            if (!idx || !at) {
+                st = FNN_E_NOMEM;
+                snprintf(err, sizeof err, "out of memory");
+            } else {
+                for (size_t i = 0; i < N; i++)
+                    at[i] = -1;
+                for (size_t i = 0; i < sp->n_pool; i++)
+                    at[sp->pool_idx[i]] = (int64_t)i;
+                fnn_forget_request_indices(whole, idx, n);
+                for (size_t i = 0; i < n && st == FNN_OK; i++) {
+                    if (at[idx[i]] < 0) {
+                        st = FNN_E_RANGE;
+                        snprintf(err, sizeof err,
+                                 "sample %lu is one of the model's held-out samples: it was "
+                                 "never trained on",
+                                 (unsigned long)idx[i]);
+                    }
+                    idx[i] = (uint32_t)at[idx[i]];
+                }
+                if (st == FNN_OK)
+                    st = fnn_forget_request_from_indices(out, pool, idx, n, err, sizeof err);
+            }
+            free(idx);
+            free(at);
+            fnn_forget_request_free(whole);
+        } else {
+            *out = whole;
+        }
+    }
+    if (st != FNN_OK)
+        return fail(st, err, "--%s %s", kind, value);
+    return EXIT_OK;
+}

@@ -115,6 +115,34 @@ const char *percent(double acc, char *buf, size_t size);
 double report_value(const fnn_forget_report *r, int key);
 double phase_value(const fnn_forget_report *r, size_t i, int key);
 
+/* ---- the split into a pool and held-out samples ------------------------------------ */
+
+/* The train split of a data set cut, by a seeded permutation (splitmix64 of
+ * the seed), into `holdout` held-out samples (the first of the permutation)
+ * and a pool (the rest, at most `pool` of them when pool > 0): what `fnn train
+ * --holdout`, `fnn forget`, `fnn audit` and `fnn bench` all use, so that the
+ * same seed gives the same samples. train and test are set by the caller. */
+struct split {
+    fnn_dataset *train, *test, *pool, *held;
+    uint32_t *pool_idx, *held_idx; /* positions in train */
+    size_t n_pool, n_held;
+    int32_t *held_labels;
+};
+
+void split_free(struct split *s);
+int make_split(struct split *s, uint64_t holdout, uint64_t pool, uint64_t seed);
+/* The samples a saved model trained on: when its recipe's training set is
+ * smaller than sp->train (fnn train --holdout), the split it implies (its
+ * size and seed) into pool and held-out samples; else sp->pool and sp->held
+ * stay NULL, the whole train split. */
+int open_model_data(const fnn_model *m, struct split *sp);
+/* A request of the command line (kind "forget-class", "forget-random" or
+ * "forget-indices", value, the index file's text) on the model's pool;
+ * indices are positions in the train split's files. */
+int request_from_args(const struct split *sp, const char *kind, const char *value,
+                      const char *text, size_t text_len, uint64_t seed,
+                      fnn_forget_request **out);
+
 /* ---- progress bars --------------------------------------------------------------- */
 
 struct bar {

@@ -81,6 +81,9 @@ static struct opt train_opts[] = {
     OPT("arch", "ARCH", "a preset or a specification string such as "
                      "'input:28x28x1,dense:128,relu,dense:10'"),
     OPT("out", "FILE", "where to save the trained model"),
+    OPT("holdout", "N", "train on the train split minus N held-out samples drawn by --seed; "
+                        "fnn forget and fnn audit find them again from the model's recipe and "
+                        "use them as non-members [0]"),
 };
 
 static void train_help(FILE *f)
@@ -89,7 +92,9 @@ static void train_help(FILE *f)
           "\n"
           "Trains a model on the train split of DIR (an MNIST-style directory of IDX\n"
           "files, raw or .gz) and saves it to FILE; after each epoch it prints the mean\n"
-          "training loss and the accuracy on the test split. A preset architecture\n"
+          "training loss and the accuracy on the test split. With --holdout, samples of\n"
+          "the train split are kept out of training, as non-members of the training\n"
+          "distribution for unlearning and its audit. A preset architecture\n"
           "trains with its recipe (fnn_train_options_preset()), other specifications\n"
           "with the library's defaults; the options below change either. The model\n"
           "records its recipe, so 'fnn forget --method retrain' can repeat it.\n"
@@ -115,7 +120,7 @@ static void train_help(FILE *f)
 
 static int cmd_train(const struct command *cmd, int argc, char **argv)
 {
-    enum { DATA, ARCH, OUT };
+    enum { DATA, ARCH, OUT, HOLDOUT };
     struct opt o[COUNT(train_opts)];
     memcpy(o, train_opts, sizeof o);
     struct keyval *kv = calloc((size_t)argc, sizeof *kv);
@@ -130,12 +135,15 @@ static int cmd_train(const struct command *cmd, int argc, char **argv)
     }
     int rc = EXIT_FAIL, st;
     fnn_dataset *train = NULL, *test = NULL;
+    struct split sp = {0};
     fnn_model *m = NULL;
     fnn_train_options *opts = NULL;
     char *spec = NULL;
     char err[512] = "";
     struct train_progress prog = {.bar = {.draw = isatty(STDERR_FILENO)}};
-    if (check_required(cmd, o, COUNT(o), required)) {
+    uint64_t holdout = 0;
+    if (check_required(cmd, o, COUNT(o), required) ||
+        opt_uint(cmd, &o[HOLDOUT], 0, UINT32_MAX, &holdout)) {
         rc = EXIT_USAGE;
         goto done;
     }
@@ -182,6 +190,13 @@ static int cmd_train(const struct command *cmd, int argc, char **argv)
     if (load_split(o[DATA].value, FNN_SPLIT_TRAIN, &train) ||
         load_split(o[DATA].value, FNN_SPLIT_TEST, &test))
         goto done;
+    size_t n_train = fnn_dataset_size(train);
+    if (holdout) {
+        sp.train = train;
+        if (make_split(&sp, holdout, 0, seed))
+            goto done;
+    }
+    fnn_dataset *pool = holdout ? sp.pool : train;
     prog.model = m;
     prog.test = test;
     if ((st = fnn_train_options_set_progress(opts, on_train_progress, &prog)) != FNN_OK) {
@@ -193,14 +208,21 @@ static int cmd_train(const struct command *cmd, int argc, char **argv)
         goto done;
     }
     printf("model %s (%zu parameters)\n", spec, fnn_model_num_params(m));
-    printf("data %s: %zu train, %zu test samples; %s, lr %g, batch %.0f\n", o[DATA].value,
-           fnn_dataset_size(train), fnn_dataset_size(test),
-           fnn_name(FNN_NAMES_OPTIMIZER, (int)optimizer), lr, batch);
+    if (holdout)
+        printf("data %s: %zu train (%" PRIu64 " of %zu held out by seed %" PRIu64 "), %zu test "
+               "samples; %s, lr %g, batch %.0f\n",
+               o[DATA].value, fnn_dataset_size(pool), holdout, n_train, seed,
+               fnn_dataset_size(test), fnn_name(FNN_NAMES_OPTIMIZER, (int)optimizer), lr,
+               batch);
+    else
+        printf("data %s: %zu train, %zu test samples; %s, lr %g, batch %.0f\n", o[DATA].value,
+               n_train, fnn_dataset_size(test), fnn_name(FNN_NAMES_OPTIMIZER, (int)optimizer),
+               lr, batch);
     fflush(stdout);
 
     prog.epochs = (uint64_t)epochs;
     prog.epoch_start = now_seconds();
-    st = fnn_model_train(m, train, opts);
+    st = fnn_model_train(m, pool, opts);
     bar_clear(&prog.bar);
     if (prog.status != FNN_OK)
         goto done;
@@ -221,6 +243,7 @@ done:
     free(spec);
     fnn_train_options_free(opts);
     fnn_model_free(m);
+    split_free(&sp);
     fnn_dataset_free(test);
     fnn_dataset_free(train);
     return rc;
@@ -251,11 +274,13 @@ static void forget_help(FILE *f)
           "\n"
           "Makes a model trained on the train split of DIR (an MNIST-style directory of\n"
           "IDX files, raw or .gz) forget part of that split with an unlearning method,\n"
-          "and saves it to FILE. The test split is the holdout: it sets the target of\n"
-          "random and index requests of --method fnn. Prints one line per phase of the\n"
-          "run, then the accuracy on the forget set, on a sample of the rest of the\n"
-          "train split (the retain set) and on the test split before and after, and\n"
-          "the time and matrix-product GFLOP the run took.\n"
+          "and saves it to FILE. The holdout, which sets the target of random and index\n"
+          "requests of --method fnn and is the loss attack's non-members, is the held-out\n"
+          "part of the train split for a model trained with 'fnn train --holdout', else\n"
+          "the test split. Prints one line per phase of the run, then the accuracy on the\n"
+          "forget set, on a sample of the rest of the training data (the retain set) and\n"
+          "on the holdout before and after, the loss attack, and the time and\n"
+          "matrix-product GFLOP the run took. Indices are positions in the train split.\n"
           "\n",
           f);
     for (size_t k = 0; k < COUNT(forget_opts); k++) {
@@ -402,13 +427,14 @@ static int other_classes(const fnn_model *m, const fnn_dataset *test, int32_t la
 }
 
 static void print_forget_report(const fnn_forget_report *r, int method, double eval_samples,
-                                double other_before, double other_after, size_t other_n)
+                                const char *holdout, double other_before, double other_after,
+                                size_t other_n)
 {
     char a[16], b[16], c[16];
     size_t n = fnn_forget_report_num_phases(r);
     double sample = report_value(r, FNN_REPORT_RETAIN_SAMPLE);
     if (n > 0) {
-        printf("phase  kind     turn  t   epochs  seconds  forget*  retain*  test*\n");
+        printf("phase  kind     turn  t   epochs  seconds  forget*  retain*  %s*\n", holdout);
         for (size_t i = 0; i < n; i++) {
             const char *kind = fnn_name(FNN_NAMES_PHASE_KIND,
                                         (int)phase_value(r, i, FNN_PHASE_KIND));
@@ -435,10 +461,14 @@ static void print_forget_report(const fnn_forget_report *r, int method, double e
     printf("%-32s %-8s %s\n", label,
            percent(report_value(r, FNN_REPORT_RETAIN_ACC_BEFORE), a, sizeof a),
            percent(report_value(r, FNN_REPORT_RETAIN_ACC_AFTER), b, sizeof b));
-    snprintf(label, sizeof label, "test (all %.0f)", report_value(r, FNN_REPORT_HOLDOUT_SIZE));
+    snprintf(label, sizeof label, "%s (all %.0f)", holdout,
+             report_value(r, FNN_REPORT_HOLDOUT_SIZE));
     printf("%-32s %-8s %s\n", label,
            percent(report_value(r, FNN_REPORT_HOLDOUT_ACC_BEFORE), a, sizeof a),
            percent(report_value(r, FNN_REPORT_HOLDOUT_ACC_AFTER), b, sizeof b));
+    snprintf(label, sizeof label, "loss attack, forget vs %s", holdout);
+    printf("%-32s %-8s %s\n", label, percent(report_value(r, FNN_REPORT_MIA_BEFORE), a, sizeof a),
+           percent(report_value(r, FNN_REPORT_MIA_AFTER), b, sizeof b));
     if (other_n) {
         snprintf(label, sizeof label, "test, other classes (all %zu)", other_n);
         printf("%-32s %-8s %s\n", label, percent(other_before, a, sizeof a),
@@ -504,7 +534,7 @@ static int cmd_forget(const struct command *cmd, int argc, char **argv)
     fnn_forget_report *report = NULL;
     char *spec = NULL, *text = NULL;
     size_t text_len = 0;
-    char err[512] = "";
+    struct split sp = {0};
     struct forget_progress prog = {.bar = {.draw = isatty(STDERR_FILENO)}};
 
     if (check_required(cmd, o, COUNT(o), required))
@@ -559,22 +589,22 @@ static int cmd_forget(const struct command *cmd, int argc, char **argv)
         load_split(o[F_DATA].value, FNN_SPLIT_TEST, &test))
         goto done;
 
-    /* The request, on the train split. */
-    char what[600]; /* the request, as the output describes it */
-    if (o[F_CLASS].value) {
-        st = fnn_forget_request_from_class(&req, train, (int32_t)label, err, sizeof err);
-        snprintf(what, sizeof what, "class %" PRIu64, label);
-    } else if (o[F_RANDOM].value) {
-        st = fnn_forget_request_random(&req, train, (size_t)count, seed, err, sizeof err);
-        snprintf(what, sizeof what, "random, seed %" PRIu64, seed);
-    } else {
-        st = fnn_forget_request_from_index_text(&req, train, text, text_len, err, sizeof err);
-        snprintf(what, sizeof what, "indices from %s", o[F_INDICES].value);
-    }
-    if (st != FNN_OK) {
-        fail(st, err, "--%s %s", request->name, request->value);
+    /* The samples the model trained on, and its non-members. */
+    sp.train = train;
+    if (open_model_data(m, &sp))
         goto done;
-    }
+    fnn_dataset *pool = sp.pool ? sp.pool : train;
+    const fnn_dataset *holdout = sp.held ? sp.held : test;
+    /* The request, on the samples the model trained on. */
+    char what[600]; /* the request, as the output describes it */
+    if (o[F_CLASS].value)
+        snprintf(what, sizeof what, "class %" PRIu64, label);
+    else if (o[F_RANDOM].value)
+        snprintf(what, sizeof what, "random, seed %" PRIu64, seed);
+    else
+        snprintf(what, sizeof what, "indices from %s", o[F_INDICES].value);
+    if (request_from_args(&sp, request->name, request->value, text, text_len, seed, &req))
+        goto done;
     if (!(spec = model_spec(m))) {
         fail(FNN_E_NOMEM, "", "reading the model specification");
         goto done;
@@ -587,7 +617,14 @@ static int cmd_forget(const struct command *cmd, int argc, char **argv)
     else
         printf("method %s\n", method_name);
     printf("forget set: %zu samples (%s)   retain set: %zu samples\n", n_forget, what,
-           fnn_dataset_size(train) - n_forget);
+           fnn_dataset_size(pool) - n_forget);
+    if (sp.held)
+        printf("holdout: the %zu samples of the train split the model was trained without\n",
+               sp.n_held);
+    else
+        printf("holdout: the test split (the model trained on the whole train split; its "
+               "held-out samples, fnn train --holdout, would match the training "
+               "distribution)\n");
     fflush(stdout);
 
     /* For a class, the other classes of the test split before and after. */
@@ -603,7 +640,7 @@ static int cmd_forget(const struct command *cmd, int argc, char **argv)
         fail(st, fnn_forget_options_errmsg(opts), "setting the progress callback");
         goto done;
     }
-    st = fnn_model_forget(m, req, test, opts, report);
+    st = fnn_model_forget(m, req, holdout, opts, report);
     bar_clear(&prog.bar);
     if (st != FNN_OK) {
         fail(st, fnn_model_errmsg(m), "forgetting %s", what);
@@ -615,7 +652,8 @@ static int cmd_forget(const struct command *cmd, int argc, char **argv)
     }
     double eval_samples = 0;
     fnn_forget_options_get(opts, FNN_FORGET_EVAL_SAMPLES, &eval_samples);
-    print_forget_report(report, (int)method, eval_samples, other_before, other_after, other_n);
+    print_forget_report(report, (int)method, eval_samples, sp.held ? "held-out" : "test",
+                        other_before, other_after, other_n);
     fflush(stdout);
     st = fnn_model_save(m, o[F_OUT].value);
     if (st != FNN_OK) {
@@ -641,6 +679,7 @@ done:
     free(text);
     fnn_forget_report_free(report);
     fnn_forget_request_free(req);
+    split_free(&sp);
     fnn_dataset_free(test);
     fnn_dataset_free(train);
     fnn_model_free(m);
@@ -715,7 +754,8 @@ static void info_help(FILE *f)
     fputs("Usage: fnn info --model FILE\n"
           "\n"
           "Prints a saved model's specification, parameter count, number of classes,\n"
-          "input shape and the training recipe it records.\n",
+          "input shape, the training recipe it records and its deletion history: one\n"
+          "record per unlearning run, with the SHA-256 of the forgotten indices.\n",
           f);
 }
 
@@ -753,6 +793,47 @@ static void print_recipe(const fnn_model *m)
     fnn_train_options_free(r);
 }
 
+/* Prints the deletion history, one record per deletion. */
+static void print_history(const fnn_model *m)
+{
+    size_t n = fnn_model_history_count(m);
+    if (n == 0) {
+        printf("history     no deletions recorded\n");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v[FNN_HISTORY_FLOPS + 1];
+        for (int k = 0; k <= FNN_HISTORY_FLOPS; k++)
+            if (fnn_model_history_get(m, i, k, &v[k]) != FNN_OK)
+                v[k] = NAN;
+        const char *method = fnn_name(FNN_NAMES_METHOD, (int)v[FNN_HISTORY_METHOD]);
+        const char *kind = fnn_name(FNN_NAMES_REQUEST_KIND, (int)v[FNN_HISTORY_REQUEST_KIND]);
+        char what[48], a[16], b[16];
+        if (v[FNN_HISTORY_REQUEST_KIND] == FNN_REQUEST_CLASS)
+            snprintf(what, sizeof what, "class %.0f", v[FNN_HISTORY_CLASS]);
+        else
+            snprintf(what, sizeof what, "%s", kind ? kind : "?");
+        uint8_t d[32];
+        char hex[65] = "";
+        if (fnn_model_history_digest(m, i, d) == FNN_OK)
+            for (int k = 0; k < 32; k++)
+                snprintf(hex + 2 * k, 3, "%02x", d[k]);
+        const char *ver = fnn_model_history_version(m, i);
+        printf("deletion %zu  %s: %s, %.0f of %.0f samples, libfnn %s\n", i + 1,
+               method ? method : "?", what, v[FNN_HISTORY_FORGET_SIZE],
+               v[FNN_HISTORY_TRAIN_SIZE], ver ? ver : "?");
+        printf("            forget %s -> %s", percent(v[FNN_HISTORY_FORGET_ACC_BEFORE], a, 16),
+               percent(v[FNN_HISTORY_FORGET_ACC_AFTER], b, 16));
+        printf(", retain sample %s -> %s", percent(v[FNN_HISTORY_RETAIN_ACC_BEFORE], a, 16),
+               percent(v[FNN_HISTORY_RETAIN_ACC_AFTER], b, 16));
+        printf(", holdout %s -> %s", percent(v[FNN_HISTORY_HOLDOUT_ACC_BEFORE], a, 16),
+               percent(v[FNN_HISTORY_HOLDOUT_ACC_AFTER], b, 16));
+        printf(", loss MIA %s -> %s, %.1f GFLOP\n", percent(v[FNN_HISTORY_MIA_BEFORE], a, 16),
+               percent(v[FNN_HISTORY_MIA_AFTER], b, 16), v[FNN_HISTORY_FLOPS] * 1e-9);
+        printf("            sha256 of the indices %s\n", hex);
+    }
+}
+
 static int cmd_info(const struct command *cmd, int argc, char **argv)
 {
     struct opt o[COUNT(info_opts)];
@@ -782,6 +863,7 @@ static int cmd_info(const struct command *cmd, int argc, char **argv)
         printf("classes     %" PRIu32 "\n", fnn_model_num_classes(m));
         printf("input       %" PRIu32 "x%" PRIu32 "x%" PRIu32 "\n", rows, cols, channels);
         print_recipe(m);
+        print_history(m);
     }
     free(spec);
     fnn_model_free(m);
@@ -816,6 +898,8 @@ static const struct command commands[] = {
      forget_help},
     {"bench", "measure every unlearning method against retraining, in one run", cmd_bench,
      bench_help},
+    {"audit", "gather the evidence that a model forgot a deletion request", cmd_audit,
+     audit_help},
     {"eval", "print a saved model's accuracy and loss on a data set", cmd_eval, eval_help},
     {"info", "describe a saved model", cmd_info, info_help},
     {"version", "print the version", cmd_version, version_help},

@@ -100,7 +100,9 @@ enum fnn_names {
     FNN_NAMES_TRAIN_KEY = 8,    /**< enum fnn_train_key, as option names: "epochs", "lr", ... */
     FNN_NAMES_FORGET_KEY = 9,   /**< enum fnn_forget_key: "method", "policy", "max-t", ... */
     FNN_NAMES_REPORT_KEY = 10,  /**< enum fnn_report_key: "seconds", "flops", ... */
-    FNN_NAMES_PHASE_KEY = 11    /**< enum fnn_phase_key: "kind", "turn", "t", ... */
+    FNN_NAMES_PHASE_KEY = 11,   /**< enum fnn_phase_key: "kind", "turn", "t", ... */
+    FNN_NAMES_HISTORY_KEY = 12, /**< enum fnn_history_key: "method", "forget-size", ... */
+    FNN_NAMES_MEMBERSHIP_KEY = 13 /**< enum fnn_membership_key: "member-acc", ... */
 };
 
 /** Number of named values of `kind` (0 for an unknown kind). */
@@ -984,7 +986,12 @@ enum fnn_report_key {
     FNN_REPORT_METHOD_SECONDS = 19,   /**< wall time of the method's own work, its
                                            monitoring included, without the before and
                                            after measurements of this report */
-    FNN_REPORT_METHOD_FLOPS = 20      /**< FLOPs of that work */
+    FNN_REPORT_METHOD_FLOPS = 20,     /**< FLOPs of that work */
+    FNN_REPORT_MIA_BEFORE = 21,       /**< loss attack (fnn_mia_loss_attack()) of the
+                                           forget set against the holdout set (its samples
+                                           of the class, for a class request), before;
+                                           NaN without a holdout set */
+    FNN_REPORT_MIA_AFTER = 22         /**< the same, after */
 };
 
 /** Keys of fnn_forget_report_phase(). */
@@ -1025,6 +1032,45 @@ FNN_API size_t fnn_forget_report_num_phases(const fnn_forget_report *r);
 FNN_API int fnn_forget_report_phase(const fnn_forget_report *r, size_t i, int key,
                                     double *value);
 
+/** SHA-256 of the request's forget indices, ascending, each as 4 bytes
+ * little-endian: what the model's deletion history records, so that a list
+ * of indices can be checked against it.
+ * @param digest receives 32 bytes.
+ * @return FNN_OK or FNN_E_NULL. */
+FNN_API int fnn_forget_request_digest(const fnn_forget_request *r, uint8_t *digest);
+
+/** Keys of fnn_model_history_get(): one record of the deletion history. */
+enum fnn_history_key {
+    FNN_HISTORY_METHOD = 0,             /**< enum fnn_method */
+    FNN_HISTORY_REQUEST_KIND = 1,       /**< enum fnn_request_kind */
+    FNN_HISTORY_CLASS = 2,              /**< the class of a class request, else -1 */
+    FNN_HISTORY_FORGET_SIZE = 3,        /**< samples forgotten */
+    FNN_HISTORY_TRAIN_SIZE = 4,         /**< samples of the request's training set */
+    FNN_HISTORY_FORGET_ACC_BEFORE = 5,
+    FNN_HISTORY_FORGET_ACC_AFTER = 6,
+    FNN_HISTORY_RETAIN_ACC_BEFORE = 7,  /**< on the retain sample */
+    FNN_HISTORY_RETAIN_ACC_AFTER = 8,
+    FNN_HISTORY_HOLDOUT_ACC_BEFORE = 9, /**< NaN without a holdout set */
+    FNN_HISTORY_HOLDOUT_ACC_AFTER = 10,
+    FNN_HISTORY_MIA_BEFORE = 11,        /**< FNN_REPORT_MIA_BEFORE */
+    FNN_HISTORY_MIA_AFTER = 12,
+    FNN_HISTORY_FLOPS = 13              /**< FLOPs of the method's work */
+};
+
+/** Number of records in the model's deletion history: one per successful
+ * fnn_model_forget(), oldest first, saved with the model (HIST section).
+ * 0 for NULL. */
+FNN_API size_t fnn_model_history_count(const fnn_model *m);
+/** Reads a figure of history record i (NaN where not measured).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE (no such record), FNN_E_INVALID (key). */
+FNN_API int fnn_model_history_get(const fnn_model *m, size_t i, int key, double *value);
+/** The digest of record i's forgotten indices (fnn_forget_request_digest()).
+ * @param digest receives 32 bytes.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE. */
+FNN_API int fnn_model_history_digest(const fnn_model *m, size_t i, uint8_t *digest);
+/** The library version that wrote record i, or NULL when there is none. */
+FNN_API const char *fnn_model_history_version(const fnn_model *m, size_t i);
+
 /** Makes the model forget the request's samples with the method of
  * FNN_FORGET_METHOD (post-hoc FNN by default).
  * @param m a model trained on the request's training set.
@@ -1036,6 +1082,9 @@ FNN_API int fnn_forget_report_phase(const fnn_forget_report *r, size_t i, int ke
  *        a target.
  * @param opts NULL uses the defaults.
  * @param report receives figures and phases (may be NULL); overwritten.
+ * On success the model's deletion history gains a record of the run
+ * (fnn_model_history_count()); wall time is not recorded, so runs with the
+ * same seeds save the same bytes.
  * @return FNN_OK (also when the fnn target was not reached: see
  *         FNN_REPORT_REACHED_TARGET), FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE,
  *         FNN_E_STATE (retrain on a model without a recipe, see
