@@ -1,11 +1,11 @@
-/* Untrusted IDX files: the loader does work and takes memory in proportion
- * to the size a file's header declares, not to what the file expands to,
- * whatever kind of file it is (regular, gzip bomb, pipe, device).
+/* Untrusted files: loaders do work and take memory in proportion to what a
+ * file plausibly holds, not to what it expands to or claims, whatever kind of
+ * file it is (regular, sparse, gzip bomb, pipe, device).
  *
  * The expensive inputs run in a child process whose address space may grow by
  * at most 100 MiB (except under a sanitizer or valgrind, whose own mappings an
- * address-space limit would break): a loader that read a gzip bomb or an
- * endless pipe into memory fails there with another status than the one
+ * address-space limit would break): a loader that read a gzip bomb or a 4 GiB
+ * sparse file into memory fails there with another status than the one
  * asserted. White-box: links the library objects. */
 #include <check.h>
 #include <dirent.h>
@@ -28,6 +28,8 @@
 #include "internal.h"
 #include "testutil.h"
 
+#define TINY "input:4,dense:3,relu,dense:2" /* 28 bytes, 23 parameters */
+#define GIB4 ((uint64_t)1 << 32)
 #define MIB ((size_t)1 << 20)
 
 /* ---- environment -------------------------------------------------------------- */
@@ -502,6 +504,329 @@ START_TEST(idx_headers_before_data)
 }
 END_TEST
 
+/* ---- model files ----------------------------------------------------------------------- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+#define TAG(s) ((uint32_t)(uint8_t)(s)[0] | (uint32_t)(uint8_t)(s)[1] << 8 |                  \
+                (uint32_t)(uint8_t)(s)[2] << 16 | (uint32_t)(uint8_t)(s)[3] << 24)
+
+/* The 32-byte header of docs/FORMAT.md. */
+static void put_header(uint8_t *b, uint32_t nsec, uint64_t total)
+{
+    memcpy(b, "\x89" "FNN\r\n\x1a\n", 8);
+    put32(b + 8, 1);
+    put32(b + 12, 0);
+    put32(b + 16, 0);
+    put32(b + 20, nsec);
+    put64(b + 24, total);
+}
+
+/* A section header at b; returns the bytes it takes. */
+static size_t put_section(uint8_t *b, const char *tag, uint32_t flags, uint64_t len)
+{
+    put32(b, TAG(tag));
+    put32(b + 4, flags);
+    put64(b + 8, len);
+    return 16;
+}
+
+/* A 4 GiB (or `total`-byte) sparse file whose first bytes are front[0..n)
+ * and whose bytes at tail_off are tail[0..tail_n). */
+static const char *write_sparse(const char *name, const uint8_t *front, size_t n,
+                                uint64_t total, uint64_t tail_off, const uint8_t *tail,
+                                size_t tail_n)
+{
+    const char *path = tpath(name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, (off_t)total), 0);
+    ck_assert_int_eq(pwrite(fd, front, n, 0), (ssize_t)n);
+    if (tail_n)
+        ck_assert_int_eq(pwrite(fd, tail, tail_n, (off_t)tail_off), (ssize_t)tail_n);
+    ck_assert_int_eq(close(fd), 0);
+    return path;
+}
+
+static int load_model_path(const void *arg, char *err, size_t err_size)
+{
+    fnn_model *m = (fnn_model *)&m;
+    int rc = fnn_model_load(&m, arg, err, err_size);
+    if ((rc == FNN_OK) != (m != NULL))
+        return 999;
+    fnn_model_free(m);
+    return rc;
+}
+
+START_TEST(model_sparse_4gib)
+{
+    uint8_t b[512], tail[64];
+    size_t n;
+    char err[256];
+    const char *path;
+    const uint64_t end = GIB4 - 4; /* where the trailer starts */
+
+    /* A valid header and nothing else: three empty sections, then 4 GiB. */
+    memset(b, 0, sizeof b);
+    put_header(b, 3, GIB4);
+    path = write_sparse("zeros.fnn", b, 32, GIB4, 0, NULL, 0);
+    ck_assert_int_eq(run_bounded(load_model_path, path, err, sizeof err), FNN_E_FORMAT);
+    ck_assert_str_eq(err, "4294967212 bytes after the last of 3 sections");
+    ck_assert_int_eq(unlink(path), 0);
+
+    /* A tiny SPEC and a PARAMS section that fills the 4 GiB, consistently. */
+    memset(b, 0, sizeof b);
+    put_header(b, 2, GIB4);
+    n = 32 + put_section(b + 32, "SPEC", 1, 28);
+    memcpy(b + n, TINY, 28);
+    n += 28;
+    n += put_section(b + n, "PARM", 1, end - n - 16);
+    put64(b + n, (end - n - 8) / 4);
+    path = write_sparse("params.fnn", b, n + 8, GIB4, 0, NULL, 0);
+    ck_assert_int_eq(run_bounded(load_model_path, path, err, sizeof err), FNN_E_FORMAT);
+    ck_assert_str_eq(err, "section PARAMS: declares 1073741798 floats, model spec needs 23");
+
+    /* The same with PARAMS first and SPEC in the last bytes. */
+    memset(b, 0, sizeof b);
+    put_header(b, 2, GIB4);
+    n = 32 + put_section(b + 32, "PARM", 1, end - 44 - 48);
+    put64(b + n, (end - 44 - 48 - 8) / 4);
+    memset(tail, 0, sizeof tail);
+    put_section(tail, "SPEC", 1, 28);
+    memcpy(tail + 16, TINY, 28);
+    path = write_sparse("params-first.fnn", b, n + 8, GIB4, end - 44, tail, 44);
+    ck_assert_int_eq(run_bounded(load_model_path, path, err, sizeof err), FNN_E_FORMAT);
+    ck_assert_str_eq(err, "section PARAMS: declares 1073741798 floats, model spec needs 23");
+
+    /* SPEC and PARAMS right, then an unknown optional section, or FORGET,
+     * of nearly 4 GiB. */
+    for (int k = 0; k < 2; k++) {
+        memset(b, 0, sizeof b);
+        put_header(b, 3, GIB4);
+        n = 32 + put_section(b + 32, "SPEC", 1, 28);
+        memcpy(b + n, TINY, 28);
+        n += 28;
+        n += put_section(b + n, "PARM", 1, 8 + 4 * 23);
+        put64(b + n, 23);
+        n += 8 + 4 * 23;
+        n += put_section(b + n, k == 0 ? "XTRA" : "FRGT", 0, end - n - 16);
+        path = write_sparse("optional.fnn", b, n, GIB4, 0, NULL, 0);
+        ck_assert_int_eq(run_bounded(load_model_path, path, err, sizeof err), FNN_E_FORMAT);
+        ck_assert_str_eq(err, k == 0 ? "unknown optional sections hold 4294967084 bytes, over "
+                                       "the cap of 16777616 (16 MiB plus 4 times the PARAMS "
+                                       "section)"
+                                     : "section FORGET: 4294967084 bytes, more than the 40 of "
+                                       "the model's forgetting state");
+    }
+
+    /* 268 million empty sections that tile the file exactly. */
+    const uint64_t nsec = (uint64_t)(1u << 28) - 3, total = 32 + 16 * nsec + 4;
+    ck_assert_uint_le(total, GIB4);
+    memset(b, 0, sizeof b);
+    put_header(b, (uint32_t)nsec, total);
+    path = write_sparse("sections.fnn", b, 32, total, 0, NULL, 0);
+    ck_assert_int_eq(run_bounded(load_model_path, path, err, sizeof err), FNN_E_FORMAT);
+    ck_assert_str_eq(err, "the header declares 268435453 sections, over the cap of 256");
+}
+END_TEST
+
+/* The file image of a new TINY model (252 bytes, docs/FORMAT.md's example). */
+static uint8_t *tiny_file(size_t *len)
+{
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_create(&m, TINY, 1, NULL, 0), FNN_OK);
+    uint8_t *b = NULL;
+    ck_assert_int_eq(fnn__model_serialize(m, &b, len), FNN_OK);
+    fnn_model_free(m);
+    return b;
+}
+
+START_TEST(model_pipes_and_devices)
+{
+    char err[256];
+    const char *fifo = tpath("model.fifo");
+    size_t len;
+    uint8_t *b = tiny_file(&len);
+    fnn_model *m = NULL, *ref = NULL;
+    pid_t pid;
+
+    ck_assert_int_eq(run_bounded(load_model_path, "/dev/zero", err, sizeof err), FNN_E_FORMAT);
+    ck_assert_str_eq(err, "bad magic: not a libfnn model file");
+    ck_assert_int_eq(run_bounded(load_model_path, "/dev/null", err, sizeof err),
+                     FNN_E_TRUNCATED);
+    ck_assert_str_eq(err, "truncated: 0 bytes, a model file has at least 36");
+
+    /* A model through a pipe loads as from a file. */
+    ck_assert_int_eq(fnn_model_load_buffer(&ref, b, len, err, sizeof err), FNN_OK);
+    pid = feed_fifo(fifo, b, len, 0);
+    ck_assert_msg(fnn_model_load(&m, fifo, err, sizeof err) == FNN_OK, "%s", err);
+    end_feed(pid, fifo);
+    float pa[23], pb[23];
+    ck_assert_int_eq(fnn_model_get_params(ref, pa, 23), FNN_OK);
+    ck_assert_int_eq(fnn_model_get_params(m, pb, 23), FNN_OK);
+    ck_assert(memcmp(pa, pb, sizeof pa) == 0);
+    fnn_model_free(m);
+    fnn_model_free(ref);
+
+    /* Cut short; or followed by bytes without end. */
+    pid = feed_fifo(fifo, b, len - 1, 0);
+    ck_assert_int_eq(fnn_model_load(&m, fifo, err, sizeof err), FNN_E_TRUNCATED);
+    end_feed(pid, fifo);
+    ck_assert_str_eq(err, "truncated: header declares 252 bytes, 251 present");
+    pid = feed_fifo(fifo, b, len, 1);
+    ck_assert_int_eq(run_bounded(load_model_path, fifo, err, sizeof err), FNN_E_FORMAT);
+    end_feed(pid, fifo);
+    ck_assert_str_eq(err, "bytes after the declared 252-byte file");
+
+    /* A 4 GiB header, then zeros without end: the section table gives up. */
+    uint8_t h[32];
+    put_header(h, 3, GIB4);
+    pid = feed_fifo(fifo, h, sizeof h, 1);
+    ck_assert_int_eq(run_bounded(load_model_path, fifo, err, sizeof err), FNN_E_FORMAT);
+    end_feed(pid, fifo);
+    ck_assert_str_eq(err, "4294967212 bytes after the last of 3 sections");
+
+    /* SPEC first, then a PARAMS header declaring 4 GiB: refused before its
+     * payload is read. */
+    uint8_t s[256];
+    memset(s, 0, sizeof s);
+    size_t n = 32 + put_section(s + 32, "SPEC", 1, 28);
+    memcpy(s + n, TINY, 28);
+    n += 28;
+    n += put_section(s + n, "PARM", 1, GIB4 - 4 - n - 16);
+    put64(s + n, (GIB4 - 4 - n - 8) / 4);
+    put_header(s, 2, GIB4);
+    pid = feed_fifo(fifo, s, n + 8, 1);
+    ck_assert_int_eq(run_bounded(load_model_path, fifo, err, sizeof err), FNN_E_FORMAT);
+    end_feed(pid, fifo);
+    ck_assert_str_eq(err, "section PARAMS: declares 1073741798 floats, model spec needs 23");
+
+    /* A header over the cap. */
+    put_header(h, 3, GIB4 + 1);
+    pid = feed_fifo(fifo, h, sizeof h, 1);
+    ck_assert_int_eq(run_bounded(load_model_path, fifo, err, sizeof err), FNN_E_FORMAT);
+    end_feed(pid, fifo);
+    ck_assert_str_eq(err,
+                     "header declares 4294967297 bytes, over the 4 GiB cap of model files");
+    free(b);
+}
+END_TEST
+
+/* Recomputes the trailing CRC of a model image. */
+static void recrc(uint8_t *b, size_t len)
+{
+    put32(b + len - 4, (uint32_t)crc32(0L, b, (uInt)(len - 4)));
+}
+
+START_TEST(model_file_matches_buffer)
+{
+    /* Whatever the file loader checks before reading a file whole, it
+     * reports as the buffer loader does for the same bytes once their
+     * checksum is right. Offsets as in docs/FORMAT.md's worked example. */
+    size_t len;
+    uint8_t *b = tiny_file(&len);
+    ck_assert_uint_eq(len, 252);
+    struct {
+        size_t off[2];
+        uint32_t value[2];
+        int want;
+    } edits[] = {
+        {{8}, {2}, FNN_E_VERSION},                   /* version */
+        {{12}, {1}, FNN_E_VERSION},                  /* required flags */
+        {{16}, {0xffffffffu}, FNN_OK},               /* optional flags */
+        {{20}, {4}, FNN_E_TRUNCATED},                /* section count */
+        {{20}, {2}, FNN_E_FORMAT},                   /* section count */
+        {{40}, {300}, FNN_E_TRUNCATED},              /* SPEC length */
+        {{48}, {0x75706e49}, FNN_E_SPEC},            /* "Inpu" for "inpu" */
+        {{92}, {24}, FNN_E_TRUNCATED},               /* PARAMS count */
+        {{92}, {22}, FNN_E_FORMAT},                  /* PARAMS count */
+        {{100}, {0x7fc00000}, FNN_E_NUMERIC},        /* a parameter NaN */
+        {{192, 196}, {TAG("FRGX"), 1}, FNN_E_VERSION}, /* an unknown required section */
+        {{212}, {4}, FNN_E_FORMAT},                  /* FORGET units of layer 0 */
+        {{220}, {0x7fc00000}, FNN_E_NUMERIC},        /* a tau NaN */
+    };
+    char ferr[256], berr[256];
+    for (size_t k = 0; k < sizeof edits / sizeof edits[0]; k++) {
+        uint8_t *c = malloc(len);
+        ck_assert_ptr_nonnull(c);
+        memcpy(c, b, len);
+        for (int i = 0; i < 2 && edits[k].off[i]; i++)
+            put32(c + edits[k].off[i], edits[k].value[i]);
+        recrc(c, len);
+        const char *path = write_bytes("edit.fnn", c, len);
+        fnn_model *m = NULL;
+        int rf = fnn_model_load(&m, path, ferr, sizeof ferr);
+        fnn_model_free(m);
+        int rb = fnn_model_load_buffer(&m, c, len, berr, sizeof berr);
+        fnn_model_free(m);
+        ck_assert_msg(rf == edits[k].want && rb == edits[k].want,
+                      "edit %zu: file %d '%s', buffer %d '%s'", k, rf, ferr, rb, berr);
+        ck_assert_str_eq(ferr, berr);
+        free(c);
+    }
+
+    /* With a wrong checksum, a file whose structure is bad is refused for
+     * its structure, without being read whole; a buffer for its checksum. */
+    memcpy(b + 48, "Inpu", 4);
+    const char *path = write_bytes("bad.fnn", b, len);
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_load(&m, path, ferr, sizeof ferr), FNN_E_SPEC);
+    ck_assert_int_eq(fnn_model_load_buffer(&m, b, len, berr, sizeof berr), FNN_E_CHECKSUM);
+    ck_assert_ptr_nonnull(strstr(ferr, "section SPEC: spec must start with input:"));
+    /* A damaged parameter is only seen by the checksum, both ways. */
+    memcpy(b + 48, "inpu", 4);
+    b[120] ^= 0x40;
+    path = write_bytes("bad.fnn", b, len);
+    ck_assert_int_eq(fnn_model_load(&m, path, ferr, sizeof ferr), FNN_E_CHECKSUM);
+    ck_assert_int_eq(fnn_model_load_buffer(&m, b, len, berr, sizeof berr), FNN_E_CHECKSUM);
+    ck_assert_str_eq(ferr, berr);
+    free(b);
+}
+END_TEST
+
+START_TEST(model_unknown_cap_inclusive)
+{
+    /* Unknown optional sections may hold exactly 16 MiB plus four times the
+     * PARAMS payload; one byte more is refused, from a file and a buffer. */
+    const size_t cap = (16 << 20) + 4 * 100;
+    size_t len0;
+    uint8_t *base = tiny_file(&len0);
+    for (size_t extra = 0; extra < 2; extra++) {
+        size_t xlen = cap + extra, len = len0 + 16 + xlen + (4 - xlen % 4) % 4;
+        uint8_t *b = calloc(1, len);
+        ck_assert_ptr_nonnull(b);
+        memcpy(b, base, len0 - 4);
+        put32(b + 20, 4);
+        put64(b + 24, len);
+        put_section(b + len0 - 4, "XTRA", 0, xlen);
+        recrc(b, len);
+        char err[256];
+        fnn_model *m = NULL;
+        int want = extra ? FNN_E_FORMAT : FNN_OK;
+        ck_assert_int_eq(fnn_model_load_buffer(&m, b, len, err, sizeof err), want);
+        fnn_model_free(m);
+        const char *path = write_bytes("xtra.fnn", b, len);
+        ck_assert_int_eq(fnn_model_load(&m, path, err, sizeof err), want);
+        fnn_model_free(m);
+        if (extra)
+            ck_assert_str_eq(err, "unknown optional sections hold 16777617 bytes, over the "
+                                  "cap of 16777616 (16 MiB plus 4 times the PARAMS section)");
+        free(b);
+    }
+    free(base);
+}
+END_TEST
+
 static Suite *untrusted_suite(void)
 {
     Suite *s = suite_create("untrusted");
@@ -511,6 +836,8 @@ static Suite *untrusted_suite(void)
     } groups[] = {
         {"idx", {idx_gzip_bomb, idx_gzip_exact_and_short, idx_pipes, idx_devices,
                  idx_headers_before_data}},
+        {"model", {model_sparse_4gib, model_pipes_and_devices, model_file_matches_buffer,
+                   model_unknown_cap_inclusive}},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         TCase *tc = tcase_create(groups[g].name);
