@@ -629,10 +629,11 @@ static size_t forget_bytes(const fnn__spec *spec)
     return n;
 }
 
-/* Parses the SPEC payload text. */
+/* Parses the SPEC payload text; the parser's message may quote bytes of the
+ * file, so it is escaped. */
 static int parse_spec(fmt_layout *lay, size_t len, char *err, size_t err_size)
 {
-    char msg[FNN__ERRMSG_SIZE];
+    char msg[FNN__ERRMSG_SIZE], safe[4 * FNN__ERRMSG_SIZE];
     const char *nul = memchr(lay->text, 0, len);
     int rc;
     if (nul)
@@ -641,8 +642,10 @@ static int parse_spec(fmt_layout *lay, size_t len, char *err, size_t err_size)
                          (size_t)(nul - lay->text));
     lay->text[len] = '\0';
     msg[0] = '\0';
-    if ((rc = fnn__spec_parse(lay->text, &lay->spec, msg, sizeof msg)) != FNN_OK)
-        return fnn__fail(err, err_size, rc, "section SPEC: %s", msg);
+    if ((rc = fnn__spec_parse(lay->text, &lay->spec, msg, sizeof msg)) != FNN_OK) {
+        fnn__escape(safe, sizeof safe, msg);
+        return fnn__fail(err, err_size, rc, "section SPEC: %s", safe);
+    }
     lay->parsed = 1;
     lay->needed = fnn__spec_num_params(&lay->spec);
     return FNN_OK;

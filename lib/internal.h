@@ -26,6 +26,12 @@
 int fnn__fail(char *buf, size_t size, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int fnn__vfail(char *buf, size_t size, int code, const char *fmt, va_list ap);
+/* Copies src into dst (size bytes; NUL-terminated when size > 0) with every
+ * byte outside printable ASCII written as \xHH and a backslash as \\, so
+ * that text taken from a file cannot carry terminal control sequences into a
+ * message. Stops before an escape that would not fit. Returns the length
+ * written. */
+size_t fnn__escape(char *dst, size_t size, const char *src);
 /* Overflow-checked size arithmetic: returns 0 and sets *r, or -1 on overflow. */
 int fnn__mul(size_t a, size_t b, size_t *r);
 int fnn__add(size_t a, size_t b, size_t *r);

@@ -1,6 +1,7 @@
 /* Untrusted files: loaders do work and take memory in proportion to what a
  * file plausibly holds, not to what it expands to or claims, whatever kind of
- * file it is (regular, sparse, gzip bomb, pipe, device).
+ * file it is (regular, sparse, gzip bomb, pipe, device); messages never carry
+ * a file's control bytes.
  *
  * The expensive inputs run in a child process whose address space may grow by
  * at most 100 MiB (except under a sanitizer or valgrind, whose own mappings an
@@ -827,6 +828,73 @@ START_TEST(model_unknown_cap_inclusive)
 }
 END_TEST
 
+/* ---- messages ------------------------------------------------------------------------- */
+
+START_TEST(escape_helper)
+{
+    char out[64];
+    ck_assert_uint_eq(fnn__escape(out, sizeof out, "plain text: 1,2"), 15);
+    ck_assert_str_eq(out, "plain text: 1,2");
+    fnn__escape(out, sizeof out, "a\x1b[31mb\\c\x7f\xff\t\n");
+    ck_assert_str_eq(out, "a\\x1b[31mb\\\\c\\x7f\\xff\\x09\\x0a");
+    /* Never half an escape: "ab" fits in 3 bytes, "\x1b" needs 5. */
+    ck_assert_uint_eq(fnn__escape(out, 3, "ab\x1b"), 2);
+    ck_assert_str_eq(out, "ab");
+    ck_assert_uint_eq(fnn__escape(out, 4, "\x1b"), 0);
+    ck_assert_str_eq(out, "");
+    ck_assert_uint_eq(fnn__escape(out, 5, "\x1b"), 4);
+    ck_assert_str_eq(out, "\\x1b");
+    ck_assert_uint_eq(fnn__escape(out, 2, "\\"), 0);
+    ck_assert_uint_eq(fnn__escape(out, 3, "\\"), 2);
+    out[0] = 'x';
+    ck_assert_uint_eq(fnn__escape(out, 0, "abc"), 0);
+    ck_assert_int_eq(out[0], 'x');
+    ck_assert_uint_eq(fnn__escape(NULL, 10, "abc"), 0);
+}
+END_TEST
+
+/* Every byte of s is printable ASCII. */
+static int printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return 0;
+    return 1;
+}
+
+START_TEST(spec_message_escaped)
+{
+    /* A SPEC that would clear the screen and set the terminal title. */
+    static const char evil[] = "input:4,dense:3,\x1b[2J\x1b]0;owned\x07\xc2\x9b,dense:2";
+    const size_t slen = sizeof evil - 1, padded = slen + (4 - slen % 4) % 4;
+    size_t len = 32 + 16 + padded + 16 + 8 + 4 * 23 + 4;
+    uint8_t *b = calloc(1, len);
+    ck_assert_ptr_nonnull(b);
+    put_header(b, 2, len);
+    size_t n = 32 + put_section(b + 32, "SPEC", 1, slen);
+    memcpy(b + n, evil, slen);
+    n += padded;
+    n += put_section(b + n, "PARM", 1, 8 + 4 * 23);
+    put64(b + n, 23);
+    recrc(b, len);
+    const char *want = "section SPEC: layer 2: cannot parse '\\x1b[2J\\x1b]0;owned\\x07\\xc2"
+                       "\\x9b' (dense:N, conv2d:F:K, maxpool:K, relu, dropout:P, flatten)";
+    char err[512];
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_load_buffer(&m, b, len, err, sizeof err), FNN_E_SPEC);
+    ck_assert_str_eq(err, want);
+    const char *path = write_bytes("evil.fnn", b, len);
+    ck_assert_int_eq(fnn_model_load(&m, path, err, sizeof err), FNN_E_SPEC);
+    ck_assert_str_eq(err, want);
+    /* Cut to any buffer size, the message stays printable. */
+    for (size_t size = 1; size < 200; size++) {
+        ck_assert_int_eq(fnn_model_load(&m, path, err, size), FNN_E_SPEC);
+        ck_assert(printable(err));
+    }
+    free(b);
+}
+END_TEST
+
 static Suite *untrusted_suite(void)
 {
     Suite *s = suite_create("untrusted");
@@ -838,6 +906,7 @@ static Suite *untrusted_suite(void)
                  idx_headers_before_data}},
         {"model", {model_sparse_4gib, model_pipes_and_devices, model_file_matches_buffer,
                    model_unknown_cap_inclusive}},
+        {"messages", {escape_helper, spec_message_escaped}},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         TCase *tc = tcase_create(groups[g].name);
