@@ -1,10 +1,13 @@
 /* Data sets: reference-counted sample storage, the views over it, and the
  * per-feature affine map (scale and normalisation) applied when samples are
  * gathered into a batch. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -417,7 +420,9 @@ FNN_API int fnn_dataset_load_idx(fnn_dataset **out, const char *images_path,
     return rc;
 }
 
-/* dir/name.gz when that file can be opened, else dir/name; NULL on no memory. */
+/* dir/name.gz unless that file does not exist, else dir/name; NULL on no
+ * memory. A .gz that exists but cannot be opened is kept, so that the loader
+ * reports why it cannot be opened. */
 static char *idx_path(const char *dir, const char *name)
 {
     size_t size = strlen(dir) + strlen(name) + sizeof "/.gz";
@@ -425,10 +430,10 @@ static char *idx_path(const char *dir, const char *name)
     if (!path)
         return NULL;
     snprintf(path, size, "%s/%s.gz", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f)
-        fclose(f);
-    else
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        (void)close(fd);
+    else if (errno == ENOENT)
         path[strlen(path) - 3] = '\0';
     return path;
 }
@@ -441,6 +446,10 @@ FNN_API int fnn_dataset_load_dir(fnn_dataset **out, const char *dir, int split,
     *out = NULL;
     if (!dir)
         return fnn__fail(err, err_size, FNN_E_NULL, "load_dir: dir is NULL");
+    if (dir[0] == '\0')
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "load_dir: dir is the empty string (use \".\" for the current "
+                         "directory)");
     if (split != FNN_SPLIT_TRAIN && split != FNN_SPLIT_TEST)
         return fnn__fail(err, err_size, FNN_E_INVALID,
                          "load_dir: split %d is neither FNN_SPLIT_TRAIN nor FNN_SPLIT_TEST",

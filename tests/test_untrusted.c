@@ -1,7 +1,8 @@
-/* Untrusted files: loaders do work and take memory in proportion to what a
- * file plausibly holds, not to what it expands to or claims, whatever kind of
- * file it is (regular, sparse, gzip bomb, pipe, device); messages never carry
- * a file's control bytes.
+/* Untrusted files: loaders do work and take memory in
+ * proportion to what a file plausibly holds, not to what it expands to or
+ * claims, whatever kind of file it is (regular, sparse, gzip bomb, pipe,
+ * device); messages never carry a file's control bytes; the data-set
+ * directory loader reports the file it really tried.
  *
  * The expensive inputs run in a child process whose address space may grow by
  * at most 100 MiB (except under a sanitizer or valgrind, whose own mappings an
@@ -895,6 +896,47 @@ START_TEST(spec_message_escaped)
 }
 END_TEST
 
+/* ---- the directory loader -------------------------------------------------------------- */
+
+START_TEST(load_dir_empty_string)
+{
+    fnn_dataset *ds = (fnn_dataset *)&ds;
+    char err[256];
+    ck_assert_int_eq(fnn_dataset_load_dir(&ds, "", FNN_SPLIT_TRAIN, err, sizeof err),
+                     FNN_E_INVALID);
+    ck_assert_ptr_null(ds);
+    ck_assert_str_eq(err, "load_dir: dir is the empty string (use \".\" for the current "
+                          "directory)");
+}
+END_TEST
+
+START_TEST(load_dir_reports_gz_errno)
+{
+    /* The .gz exists but cannot be opened (a symbolic link loop, which root
+     * meets too): its own errno is reported, not the raw file's absence. */
+    char err[256], want[512];
+    fnn_dataset *ds = NULL;
+    const char *gz = tpath("train-images-idx3-ubyte.gz");
+    ck_assert_int_eq(symlink("train-images-idx3-ubyte.gz", gz), 0);
+    ck_assert_int_eq(fnn_dataset_load_dir(&ds, tmpdir, FNN_SPLIT_TRAIN, err, sizeof err),
+                     FNN_E_IO);
+    snprintf(want, sizeof want, "%s: cannot open: %s", gz, strerror(ELOOP));
+    ck_assert_str_eq(err, want);
+    ck_assert_ptr_null(ds);
+    ck_assert_int_eq(unlink(gz), 0);
+
+    /* Without privileges, an unreadable .gz gives EACCES. */
+    if (geteuid() != 0) {
+        write_bytes("train-images-idx3-ubyte.gz", "x", 1);
+        ck_assert_int_eq(chmod(gz, 0), 0);
+        ck_assert_int_eq(fnn_dataset_load_dir(&ds, tmpdir, FNN_SPLIT_TRAIN, err, sizeof err),
+                         FNN_E_IO);
+        snprintf(want, sizeof want, "%s: cannot open: %s", gz, strerror(EACCES));
+        ck_assert_str_eq(err, want);
+    }
+}
+END_TEST
+
 static Suite *untrusted_suite(void)
 {
     Suite *s = suite_create("untrusted");
@@ -907,6 +949,7 @@ static Suite *untrusted_suite(void)
         {"model", {model_sparse_4gib, model_pipes_and_devices, model_file_matches_buffer,
                    model_unknown_cap_inclusive}},
         {"messages", {escape_helper, spec_message_escaped}},
+        {"load_dir", {load_dir_empty_string, load_dir_reports_gz_errno}},
     };
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         TCase *tc = tcase_create(groups[g].name);
