@@ -6,9 +6,11 @@
  * remain before using it; the file loader first checks a file's structure and
  * declared length from its header, section headers and SPEC, so that it reads
  * a file whole only when its length is plausible for the model it holds. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,14 +322,78 @@ static void sync_parent_dir(const char *path)
     }
 }
 
+/* Temporary files of a save to <path> are named <path>.tmp.<pid>.<6 random
+ * characters from mkstemp()>, <pid> being the writer's process id in decimal.
+ * Returns the length of the name's "<pid>." part that follows the infix if
+ * name is one, else 0, and the pid in *pid. */
+static size_t temporary_pid(const char *name, long *pid)
+{
+    size_t n = 0;
+    long v = 0;
+    if (name[0] < '1' || name[0] > '9')
+        return 0;
+    for (; name[n] >= '0' && name[n] <= '9'; n++) {
+        if (n == 9)
+            return 0; /* Linux pids are at most 2^22: a longer number is not one */
+        v = v * 10 + (name[n] - '0');
+    }
+    if (name[n] != '.' || strlen(name + n + 1) != 6)
+        return 0;
+    for (const char *c = name + n + 1; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+            return 0;
+    *pid = v;
+    return n + 1;
+}
+
+/* Best effort: removes the temporary files of earlier saves to path whose
+ * writer no longer exists (killed or crashed before it could remove them).
+ * A temporary whose writer is alive, or whose liveness kill() cannot tell,
+ * is left alone, and so is every other name. */
+static void remove_stale_temporaries(const char *path)
+{
+    static const char infix[] = ".tmp.";
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t blen = strlen(base);
+    char *dir = NULL;
+    DIR *d;
+    struct dirent *ent;
+
+    if (blen == 0)
+        return;
+    if (slash) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        if (!(dir = malloc(n + 1)))
+            return;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    d = opendir(dir ? dir : ".");
+    free(dir);
+    if (!d)
+        return;
+    while ((ent = readdir(d)) != NULL) {
+        const char *name = ent->d_name;
+        long pid;
+        if (strncmp(name, base, blen) != 0 ||
+            strncmp(name + blen, infix, sizeof infix - 1) != 0 ||
+            temporary_pid(name + blen + sizeof infix - 1, &pid) == 0)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge (EPERM: another user's) */
+        (void)unlinkat(dirfd(d), name, 0);
+    }
+    (void)closedir(d);
+}
+
 FNN_API int fnn_model_save(fnn_model *m, const char *path)
 {
-    static const char suffix[] = ".tmp.XXXXXX";
+    char suffix[48];
     char ebuf[128];
     const char *what;
     uint8_t *data = NULL;
     char *tmp = NULL;
-    size_t len, plen, tlen;
+    size_t len, plen, slen, tlen;
     struct stat st;
     int rc, fd = -1, e;
 
@@ -339,14 +405,16 @@ FNN_API int fnn_model_save(fnn_model *m, const char *path)
         return rc;
 
     plen = strlen(path);
-    if (fnn__add(plen, sizeof suffix, &tlen) || !(tmp = malloc(tlen))) {
+    slen = (size_t)snprintf(suffix, sizeof suffix, ".tmp.%ld.XXXXXX", (long)getpid());
+    if (fnn__add(plen, slen + 1, &tlen) || !(tmp = malloc(tlen))) {
         free(data);
         return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM,
                          "cannot allocate the temporary file name");
     }
     memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
+    memcpy(tmp + plen, suffix, slen + 1);
 
+    remove_stale_temporaries(path);
     fd = mkstemp(tmp);
     if (fd < 0) {
         e = errno;

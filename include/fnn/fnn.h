@@ -394,9 +394,14 @@ FNN_API int fnn_model_sample_losses(fnn_model *m, const fnn_dataset *ds, float *
 /* ------------------------------------------------------------------------ */
 
 /** Saves the model (specification, parameters, forgetting state) to `path`
- * in the format of docs/FORMAT.md, atomically: a temporary file in the same
- * directory is written, flushed, synced and renamed over `path`. On failure the
- * previous file at `path` is untouched.
+ * in the format of docs/FORMAT.md, atomically: a temporary file
+ * `<path>.tmp.<pid>.XXXXXX` in the same directory (`<pid>` is the calling
+ * process's id) is written, flushed, synced and renamed over `path`. On
+ * failure the previous file at `path` is untouched. A save first removes the
+ * temporaries of `path` that saves killed before their rename left behind:
+ * those whose process no longer exists (kill(pid, 0) fails with ESRCH), never
+ * one of a live process; see docs/FORMAT.md, "Writing", for the exact rule and
+ * its limits (processes saving to one path must share a PID namespace).
  * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_NOMEM. */
 FNN_API int fnn_model_save(fnn_model *m, const char *path);
 
