@@ -1,4 +1,4 @@
-/* Untrusted files: loaders do work and take memory in
+/* Untrusted files (docs/SECURITY.md): loaders do work and take memory in
  * proportion to what a file plausibly holds, not to what it expands to or
  * claims, whatever kind of file it is (regular, sparse, gzip bomb, pipe,
  * device); messages never carry a file's control bytes; the data-set
