@@ -19,36 +19,20 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "scratch.h"
 #include "testutil.h"
 
 /* 1,863,690 parameters: a file of 7.5 MB, whose save takes some milliseconds. */
 #define BIG "input:784,dense:1024,relu,dense:1024,relu,dense:10"
 #define KILLS 120
 
-static char dir[64], path[128];
+/* The model's path in the scratch directory. */
+static char path[128];
 
 static void make_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/fnn-test-crash-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/model.fnn", dir);
-}
-
-static void remove_dir(void)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
+    make_tmpdir();
+    snprintf(path, sizeof path, "%s/model.fnn", tmpdir);
 }
 
 static fnn_model *make_model(const char *spec, uint64_t seed)
@@ -68,11 +52,11 @@ static float *params_of(const fnn_model *m)
     return p;
 }
 
-/* The entries of dir other than model.fnn: their number, and the first
- * one's name in `first` (when not NULL). */
+/* The entries of the scratch directory other than model.fnn: their number,
+ * and the first one's name in `first` (when not NULL). */
 static int others(char *first, size_t first_size)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(tmpdir);
     ck_assert_ptr_nonnull(d);
     struct dirent *e;
     int n = 0;
@@ -268,19 +252,15 @@ END_TEST
 
 static void touch(const char *name)
 {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "wb");
+    FILE *f = fopen(tpath(name), "wb");
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(fclose(f), 0);
 }
 
 static int exists(const char *name)
 {
-    char p[1024];
     struct stat st;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return lstat(p, &st) == 0;
+    return lstat(tpath(name), &st) == 0;
 }
 
 /* A process id that no process has: a child that has exited and been reaped. */
@@ -346,7 +326,7 @@ START_TEST(stale_temporary_rule)
     snprintf(rel, sizeof rel, "model.fnn.tmp.%ld.zzzzzz", (long)dead);
     touch(rel);
     ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
-    ck_assert_int_eq(chdir(dir), 0);
+    ck_assert_int_eq(chdir(tmpdir), 0);
     ck_assert_int_eq(fnn_model_save(m, "model.fnn"), FNN_OK);
     ck_assert_int_eq(chdir(cwd), 0);
     ck_assert(!exists(rel));
@@ -358,7 +338,7 @@ static Suite *crash_suite(void)
 {
     Suite *s = suite_create("crash");
     TCase *tc = tcase_create("save");
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, make_dir, remove_tmpdir);
     tcase_add_test(tc, kill_during_save);
     tcase_add_test(tc, killed_after_temporary);
     tcase_add_test(tc, stale_temporary_rule);

@@ -28,6 +28,7 @@
 #endif
 
 #include "internal.h"
+#include "scratch.h"
 #include "testutil.h"
 
 #define TINY "input:4,dense:3,relu,dense:2" /* 28 bytes, 23 parameters */
@@ -56,41 +57,6 @@ static int can_limit_memory(void)
         return 0;
 #endif
     return !SANITIZED;
-}
-
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/fnn-test-untrusted-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-/* Path of a file in the scratch directory; four calls may be live at once. */
-static const char *tpath(const char *name)
-{
-    static char ring[4][512];
-    static int next;
-    char *p = ring[next++ % 4];
-    snprintf(p, sizeof ring[0], "%s/%s", tmpdir, name);
-    return p;
 }
 
 static const char *write_bytes(const char *name, const void *data, size_t len)

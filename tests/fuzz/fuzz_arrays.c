@@ -213,7 +213,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         uint32_t rr, cc, ch;
         if (!valid_shape || n == 0 || fnn_dataset_shape(ds, &rr, &cc, &ch) != FNN_OK ||
-            rr != rows || cc != cols || ch != channels || fnn_dataset_num_classes(ds) != classes)
+            rr != rows || cc != cols || ch != channels ||
+            fnn_dataset_num_classes(ds) != classes)
             abort();
         for (size_t i = 0; i < n; i++)
             if (y[i] < 0 || (uint32_t)y[i] >= classes)

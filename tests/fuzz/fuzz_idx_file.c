@@ -7,42 +7,23 @@
  * and data; a failure must leave no data and say why. Broken invariants
  * abort, so the fuzzer reports them.
  *
- * The file is an unlinked temporary (in /dev/shm, else /tmp) opened again
- * through /proc/self/fd (Linux), so nothing is left behind. */
+ * The file is scratch.h's scratch file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* More than any input the fuzzer makes, and a gzip file may inflate to. */
 #define CAP ((size_t)64 << 20)
 
-/* The path of a scratch file holding the input, or NULL. */
-static const char *scratch(const uint8_t *data, size_t size)
-{
-    static int fd = -1;
-    static char path[64];
-    if (fd < 0) {
-        /* Memory-backed where there is /dev/shm: many times faster. */
-        char shm[] = "/dev/shm/fnn-fuzz-idx-XXXXXX", tmp[] = "/tmp/fnn-fuzz-idx-XXXXXX";
-        char *name = shm;
-        if ((fd = mkstemp(name)) < 0 && (fd = mkstemp(name = tmp)) < 0)
-            return NULL;
-        unlink(name);
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    }
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-        return NULL;
-    return path;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *path = scratch(data, size);
+    const char *path = scratch_file(data, size);
     if (!path)
         return 0;
     char err[FNN__ERRMSG_SIZE];

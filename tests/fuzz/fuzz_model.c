@@ -12,8 +12,7 @@
  * fnn_model_load() checks before reading it whole: the file must load exactly
  * when the buffer does, to the same model, and may fail otherwise only where
  * the buffer fails too. Anything else aborts, which is how a fuzzer reports
- * it. The file is an unlinked temporary (in /dev/shm, else /tmp) opened again
- * through /proc/self/fd (Linux), so nothing is left behind. */
+ * it. The file is scratch.h's scratch file. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,25 +43,6 @@ static void check_round_trip(fnn_model *m)
     free(a);
     free(b);
     fnn_model_free(again);
-}
-
-/* The path of a scratch file holding the input, or NULL. */
-static const char *scratch(const uint8_t *data, size_t size)
-{
-    static int fd = -1;
-    static char path[64];
-    if (fd < 0) {
-        /* Memory-backed where there is /dev/shm: many times faster. */
-        char shm[] = "/dev/shm/fnn-fuzz-model-XXXXXX", tmp[] = "/tmp/fnn-fuzz-model-XXXXXX";
-        char *name = shm;
-        if ((fd = mkstemp(name)) < 0 && (fd = mkstemp(name = tmp)) < 0)
-            return NULL;
-        unlink(name);
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    }
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-        return NULL;
-    return path;
 }
 
 /* The same model: same serialised bytes. */
@@ -90,7 +71,7 @@ static void load_one(const uint8_t *data, size_t size)
         abort(); /* failures leave no model and always say why */
     }
 
-    const char *path = scratch(data, size);
+    const char *path = scratch_file(data, size);
     if (path) {
         int frc = fnn_model_load(&f, path, err, sizeof err);
         if ((frc == FNN_OK) != (rc == FNN_OK) || (frc == FNN_OK) != (f != NULL) ||
