@@ -1,16 +1,21 @@
 /* Data sets: reference-counted sample storage, the views over it, and the
  * per-feature affine map (scale and normalisation) applied when samples are
  * gathered into a batch. */
+#include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-/* IDX files larger than this are refused before they fill memory (a gzip
- * bomb, or a header that lies): 16 GiB, or half the address space. */
+/* An IDX file whose header declares more content than this (header and
+ * data) is refused before anything after its header is read: 16 GiB, or half
+ * the address space. Below it, a file is read no further than its header
+ * declares, plus one byte. */
 #if SIZE_MAX > 0xFFFFFFFFu
 #define IDX_MAX_BYTES ((size_t)1 << 34)
 #else
@@ -294,66 +299,85 @@ static int parse_named(const uint8_t *buf, size_t len, const char *name, fnn__id
     return rc == FNN_OK ? FNN_OK : fnn__fail(err, err_size, rc, "%s: %s", name, msg);
 }
 
+/* What the headers of an image and a label file must say; nothing in them
+ * needs their data. */
+static int check_images(const fnn__idx *im, const char *name, char *err, size_t err_size)
+{
+    if (im->ndims != 3)
+        return fnn__fail(err, err_size, FNN_E_FORMAT,
+                         "%s: %u dimensions, images need 3 (N x rows x cols, magic 0x00000803)",
+                         name, im->ndims);
+    if ((uint64_t)im->dims[1] * im->dims[2] > FNN__MAX_FEATURES)
+        return fnn__fail(err, err_size, FNN_E_FORMAT,
+                         "%s: %lu x %lu pixels per image exceed the limit of %u features",
+                         name, (unsigned long)im->dims[1], (unsigned long)im->dims[2],
+                         FNN__MAX_FEATURES);
+    return FNN_OK;
+}
+
+static int check_labels(const fnn__idx *im, const fnn__idx *lb, const char *img_name,
+                        const char *lbl_name, char *err, size_t err_size)
+{
+    if (lb->ndims != 1)
+        return fnn__fail(err, err_size, FNN_E_FORMAT,
+                         "%s: %u dimensions, labels need 1 (N, magic 0x00000801)", lbl_name,
+                         lb->ndims);
+    if (lb->dims[0] != im->dims[0])
+        return fnn__fail(err, err_size, FNN_E_SHAPE,
+                         "image count %lu (%s) differs from label count %lu (%s)",
+                         (unsigned long)im->dims[0], img_name, (unsigned long)lb->dims[0],
+                         lbl_name);
+    return FNN_OK;
+}
+
+/* A data set from checked images and labels with their data: takes im's
+ * pixels on success; the caller frees what is left in im and lb. */
+static int from_checked(fnn_dataset **out, fnn__idx *im, const fnn__idx *lb,
+                        uint32_t num_classes, const char *lbl_name, char *err,
+                        size_t err_size)
+{
+    size_t n = im->dims[0];
+    for (size_t i = 0; i < n; i++)
+        if (lb->data[i] >= num_classes)
+            return fnn__fail(err, err_size, FNN_E_RANGE,
+                             "%s: label %u at sample %zu is >= num_classes %lu", lbl_name,
+                             lb->data[i], i, (unsigned long)num_classes);
+    fnn__store *st = store_new(n, im->dims[1], im->dims[2], 1, num_classes, FNN__STORE_U8);
+    if (!st)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "cannot allocate %zu labels", n);
+    st->u8 = im->data; /* the store takes the pixels as parsed */
+    im->data = NULL;
+    for (size_t i = 0; i < n; i++)
+        st->labels[i] = lb->data[i];
+    return ds_from_store(st, out, err, err_size);
+}
+
+static int check_num_classes(uint32_t num_classes, char *err, size_t err_size)
+{
+    if (num_classes == 0 || num_classes > FNN__MAX_CLASSES)
+        return fnn__fail(err, err_size, FNN_E_INVALID, "num_classes %lu is outside 1..%u",
+                         (unsigned long)num_classes, FNN__MAX_CLASSES);
+    return FNN_OK;
+}
+
 /* fnn__dataset_from_idx() with the names that messages give the two inputs. */
 static int from_idx_named(fnn_dataset **out, const uint8_t *img, size_t img_len,
                           const uint8_t *lbl, size_t lbl_len, uint32_t num_classes,
                           const char *img_name, const char *lbl_name, char *err,
                           size_t err_size)
 {
-    if (num_classes == 0 || num_classes > FNN__MAX_CLASSES)
-        return fnn__fail(err, err_size, FNN_E_INVALID, "num_classes %lu is outside 1..%u",
-                         (unsigned long)num_classes, FNN__MAX_CLASSES);
     fnn__idx im = { 0 }, lb = { 0 };
-    int rc = parse_named(img, img_len, img_name, &im, err, err_size);
-    if (rc != FNN_OK)
-        return rc;
-    if (im.ndims != 3) {
-        rc = fnn__fail(err, err_size, FNN_E_FORMAT,
-                       "%s: %u dimensions, images need 3 (N x rows x cols, magic 0x00000803)",
-                       img_name, im.ndims);
-        goto fail;
-    }
-    if ((uint64_t)im.dims[1] * im.dims[2] > FNN__MAX_FEATURES) {
-        rc = fnn__fail(err, err_size, FNN_E_FORMAT,
-                       "%s: %lu x %lu pixels per image exceed the limit of %u features",
-                       img_name, (unsigned long)im.dims[1], (unsigned long)im.dims[2],
-                       FNN__MAX_FEATURES);
-        goto fail;
-    }
-    rc = parse_named(lbl, lbl_len, lbl_name, &lb, err, err_size);
-    if (rc != FNN_OK)
-        goto fail;
-    if (lb.ndims != 1) {
-        rc = fnn__fail(err, err_size, FNN_E_FORMAT,
-                       "%s: %u dimensions, labels need 1 (N, magic 0x00000801)", lbl_name,
-                       lb.ndims);
-        goto fail;
-    }
-    size_t n = im.dims[0];
-    if (lb.dims[0] != n) {
-        rc = fnn__fail(err, err_size, FNN_E_SHAPE,
-                       "image count %zu (%s) differs from label count %lu (%s)", n,
-                       img_name, (unsigned long)lb.dims[0], lbl_name);
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (lb.data[i] >= num_classes) {
-            rc = fnn__fail(err, err_size, FNN_E_RANGE,
-                           "%s: label %u at sample %zu is >= num_classes %lu", lbl_name,
-                           lb.data[i], i, (unsigned long)num_classes);
-            goto fail;
-        }
-    fnn__store *st = store_new(n, im.dims[1], im.dims[2], 1, num_classes, FNN__STORE_U8);
-    if (!st) {
-        rc = fnn__fail(err, err_size, FNN_E_NOMEM, "cannot allocate %zu labels", n);
-        goto fail;
-    }
-    st->u8 = im.data; /* the store takes the pixels as parsed */
-    for (size_t i = 0; i < n; i++)
-        st->labels[i] = lb.data[i];
-    free(lb.data);
-    return ds_from_store(st, out, err, err_size);
-fail:
+    int rc = check_num_classes(num_classes, err, err_size);
+    if (rc == FNN_OK)
+        rc = parse_named(img, img_len, img_name, &im, err, err_size);
+    if (rc == FNN_OK)
+        rc = check_images(&im, img_name, err, err_size);
+    if (rc == FNN_OK)
+        rc = parse_named(lbl, lbl_len, lbl_name, &lb, err, err_size);
+    if (rc == FNN_OK)
+        rc = check_labels(&im, &lb, img_name, lbl_name, err, err_size);
+    if (rc == FNN_OK)
+        rc = from_checked(out, &im, &lb, num_classes, lbl_name, err, err_size);
     free(im.data);
     free(lb.data);
     return rc;
@@ -383,23 +407,37 @@ FNN_API int fnn_dataset_load_idx(fnn_dataset **out, const char *images_path,
     if (!images_path || !labels_path)
         return fnn__fail(err, err_size, FNN_E_NULL, "load_idx: %s is NULL",
                          images_path ? "labels_path" : "images_path");
-    if (num_classes == 0 || num_classes > FNN__MAX_CLASSES)
-        return fnn__fail(err, err_size, FNN_E_INVALID, "num_classes %lu is outside 1..%u",
-                         (unsigned long)num_classes, FNN__MAX_CLASSES);
-    uint8_t *img = NULL, *lbl = NULL;
-    size_t img_len = 0, lbl_len = 0;
-    int rc = fnn__read_file(images_path, IDX_MAX_BYTES, &img, &img_len, err, err_size);
+    int rc = check_num_classes(num_classes, err, err_size);
+    if (rc != FNN_OK)
+        return rc;
+    /* Both headers are read and checked before any data, so that a file is
+     * read no further than its header declares, and only once the header
+     * makes sense. */
+    fnn__idx_reader *ri = NULL, *rl = NULL;
+    fnn__idx im = { 0 }, lb = { 0 };
+    rc = fnn__idx_open(images_path, IDX_MAX_BYTES, &ri, &im, err, err_size);
     if (rc == FNN_OK)
-        rc = fnn__read_file(labels_path, IDX_MAX_BYTES, &lbl, &lbl_len, err, err_size);
+        rc = check_images(&im, images_path, err, err_size);
     if (rc == FNN_OK)
-        rc = from_idx_named(out, img, img_len, lbl, lbl_len, num_classes, images_path,
-                            labels_path, err, err_size);
-    free(img);
-    free(lbl);
+        rc = fnn__idx_open(labels_path, IDX_MAX_BYTES, &rl, &lb, err, err_size);
+    if (rc == FNN_OK)
+        rc = check_labels(&im, &lb, images_path, labels_path, err, err_size);
+    if (rc == FNN_OK)
+        rc = fnn__idx_read_data(ri, &im, err, err_size);
+    if (rc == FNN_OK)
+        rc = fnn__idx_read_data(rl, &lb, err, err_size);
+    fnn__idx_close(ri);
+    fnn__idx_close(rl);
+    if (rc == FNN_OK)
+        rc = from_checked(out, &im, &lb, num_classes, labels_path, err, err_size);
+    free(im.data);
+    free(lb.data);
     return rc;
 }
 
-/* dir/name.gz when that file can be opened, else dir/name; NULL on no memory. */
+/* dir/name.gz unless that file does not exist, else dir/name; NULL on no
+ * memory. A .gz that exists but cannot be opened is kept, so that the loader
+ * reports why it cannot be opened. */
 static char *idx_path(const char *dir, const char *name)
 {
     size_t size = strlen(dir) + strlen(name) + sizeof "/.gz";
@@ -407,10 +445,10 @@ static char *idx_path(const char *dir, const char *name)
     if (!path)
         return NULL;
     snprintf(path, size, "%s/%s.gz", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f)
-        fclose(f);
-    else
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        (void)close(fd);
+    else if (errno == ENOENT)
         path[strlen(path) - 3] = '\0';
     return path;
 }
@@ -423,6 +461,10 @@ FNN_API int fnn_dataset_load_dir(fnn_dataset **out, const char *dir, int split,
     *out = NULL;
     if (!dir)
         return fnn__fail(err, err_size, FNN_E_NULL, "load_dir: dir is NULL");
+    if (dir[0] == '\0')
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "load_dir: dir is the empty string (use \".\" for the current "
+                         "directory)");
     if (split != FNN_SPLIT_TRAIN && split != FNN_SPLIT_TEST)
         return fnn__fail(err, err_size, FNN_E_INVALID,
                          "load_dir: split %d is neither FNN_SPLIT_TRAIN nor FNN_SPLIT_TEST",

@@ -1,5 +1,6 @@
-/* Status codes, messages and checked size arithmetic. */
+/* Status codes, messages, escaping and checked size arithmetic. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
@@ -45,6 +46,35 @@ int fnn__fail(char *buf, size_t size, int code, const char *fmt, ...)
     fnn__vfail(buf, size, code, fmt, ap);
     va_end(ap);
     return code;
+}
+
+size_t fnn__escape(char *dst, size_t size, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (!dst || size == 0)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        char e[4];
+        size_t k = 0;
+        if (*p == '\\') {
+            e[k++] = '\\';
+            e[k++] = '\\';
+        } else if (*p < 0x20 || *p > 0x7e) {
+            e[k++] = '\\';
+            e[k++] = 'x';
+            e[k++] = hex[*p >> 4];
+            e[k++] = hex[*p & 15];
+        } else {
+            e[k++] = (char)*p;
+        }
+        if (size - n <= k)
+            break; /* an escape is never cut in half */
+        memcpy(dst + n, e, k);
+        n += k;
+    }
+    dst[n] = '\0';
+    return n;
 }
 
 int fnn__mul(size_t a, size_t b, size_t *r)

@@ -3,10 +3,14 @@
  * Every multi-byte value is packed little-endian byte by byte, floats through
  * their IEEE-754 bit pattern, so files are identical on every host. Loaders
  * parse from a buffer and check each length and count against the bytes that
- * remain before using it. */
+ * remain before using it; the file loader first checks a file's structure and
+ * declared length from its header, section headers and SPEC, so that it reads
+ * a file whole only when its length is plausible for the model it holds. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,14 +373,78 @@ static void sync_parent_dir(const char *path)
     }
 }
 
+/* Temporary files of a save to <path> are named <path>.tmp.<pid>.<6 random
+ * characters from mkstemp()>, <pid> being the writer's process id in decimal.
+ * Returns the length of the name's "<pid>." part that follows the infix if
+ * name is one, else 0, and the pid in *pid. */
+static size_t temporary_pid(const char *name, long *pid)
+{
+    size_t n = 0;
+    long v = 0;
+    if (name[0] < '1' || name[0] > '9')
+        return 0;
+    for (; name[n] >= '0' && name[n] <= '9'; n++) {
+        if (n == 9)
+            return 0; /* Linux pids are at most 2^22: a longer number is not one */
+        v = v * 10 + (name[n] - '0');
+    }
+    if (name[n] != '.' || strlen(name + n + 1) != 6)
+        return 0;
+    for (const char *c = name + n + 1; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+            return 0;
+    *pid = v;
+    return n + 1;
+}
+
+/* Best effort: removes the temporary files of earlier saves to path whose
+ * writer no longer exists (killed or crashed before it could remove them).
+ * A temporary whose writer is alive, or whose liveness kill() cannot tell,
+ * is left alone, and so is every other name. */
+static void remove_stale_temporaries(const char *path)
+{
+    static const char infix[] = ".tmp.";
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t blen = strlen(base);
+    char *dir = NULL;
+    DIR *d;
+    struct dirent *ent;
+
+    if (blen == 0)
+        return;
+    if (slash) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        if (!(dir = malloc(n + 1)))
+            return;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    d = opendir(dir ? dir : ".");
+    free(dir);
+    if (!d)
+        return;
+    while ((ent = readdir(d)) != NULL) {
+        const char *name = ent->d_name;
+        long pid;
+        if (strncmp(name, base, blen) != 0 ||
+            strncmp(name + blen, infix, sizeof infix - 1) != 0 ||
+            temporary_pid(name + blen + sizeof infix - 1, &pid) == 0)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge (EPERM: another user's) */
+        (void)unlinkat(dirfd(d), name, 0);
+    }
+    (void)closedir(d);
+}
+
 FNN_API int fnn_model_save(const fnn_model *m, const char *path)
 {
-    static const char suffix[] = ".tmp.XXXXXX";
+    char suffix[48];
     char ebuf[128];
     const char *what;
     uint8_t *data = NULL;
     char *tmp = NULL;
-    size_t len, plen, tlen;
+    size_t len, plen, slen, tlen;
     struct stat st;
     int rc, fd = -1, e;
 
@@ -388,13 +456,15 @@ FNN_API int fnn_model_save(const fnn_model *m, const char *path)
         return rc;
 
     plen = strlen(path);
-    if (fnn__add(plen, sizeof suffix, &tlen) || !(tmp = malloc(tlen))) {
+    slen = (size_t)snprintf(suffix, sizeof suffix, ".tmp.%ld.XXXXXX", (long)getpid());
+    if (fnn__add(plen, slen + 1, &tlen) || !(tmp = malloc(tlen))) {
         free(data);
         return fnn__model_fail(m, FNN_E_NOMEM, "cannot allocate the temporary file name");
     }
     memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
+    memcpy(tmp + plen, suffix, slen + 1);
 
+    remove_stale_temporaries(path);
     fd = mkstemp(tmp);
     if (fd < 0) {
         e = errno;
@@ -441,13 +511,6 @@ fail:
 }
 
 /* ---- reading ---------------------------------------------------------------- */
-
-/* Where each known section's payload lies in the buffer. */
-typedef struct fmt_section {
-    const uint8_t *p;
-    size_t len;
-    int seen;
-} fmt_section;
 
 static const char *section_name(uint32_t tag, char *buf, size_t size)
 {
@@ -678,25 +741,371 @@ static int load_history(fnn_model *m, const uint8_t *p, size_t len, char *err,
     return FNN_OK;
 }
 
-static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err,
-                       size_t err_size)
-{
-    char name[40], msg[FNN__ERRMSG_SIZE];
-    const char *nm;
-    char text[FNN__MAX_SPEC + 1];
-    fmt_section spec_sec = {0}, params_sec = {0}, forget_sec = {0}, recipe_sec = {0},
-                history_sec = {0};
-    uint64_t declared, count;
-    uint32_t stored, computed, version, required, nsec;
-    size_t pos, end, needed;
-    fnn__spec spec;
-    fnn_model *m = NULL;
-    int rc;
+/* Reader caps beyond those of the layout (docs/FORMAT.md, "Reading"): how
+ * many sections a file may have, and how much its unknown optional sections
+ * may hold, 16 MiB plus four times the PARAMS payload, so that the size a
+ * file declares is plausible for the model it describes. */
+#define FMT_MAX_SECTIONS 256u
+#define FMT_UNKNOWN_BASE ((uint64_t)16 << 20)
+#define FMT_UNKNOWN_PER_PARAMS 4u
+/* RECIPE and HISTORY caps: 4096 option entries; 1 KiB per record at the
+ * record cap. */
+#define FMT_MAX_RECIPE ((uint64_t)RECIPE_FIXED + (uint64_t)RECIPE_ENTRY * 4096u)
+#define FMT_MAX_HISTORY ((uint64_t)4 + (uint64_t)FNN__MAX_HISTORY * 1024u)
 
-    /* Envelope: magic, length, checksum. */
-    if (memcmp(b, fmt_magic, size < sizeof fmt_magic ? size : sizeof fmt_magic) != 0)
+/* Where the bytes of a model image come from while its structure is checked:
+ * memory; a regular file, read with pread() at the offsets the section table
+ * names; or a stream (pipe, device), read in order into a buffer that grows
+ * with what arrives, never past the length its header declares. */
+enum { SRC_MEM, SRC_FILE, SRC_STREAM };
+
+typedef struct fmt_src {
+    int kind;
+    const uint8_t *mem;  /* SRC_MEM */
+    int fd;              /* SRC_FILE, SRC_STREAM */
+    const char *path;
+    uint64_t size;       /* SRC_MEM, SRC_FILE: bytes present */
+    uint8_t *data;       /* SRC_STREAM: bytes read so far */
+    size_t have, cap;
+    size_t limit;        /* SRC_STREAM: most bytes to read */
+    int eof;
+} fmt_src;
+
+static int read_fail(const fmt_src *s, int e, char *err, size_t err_size)
+{
+    char ebuf[128];
+    return fnn__fail(err, err_size, FNN_E_IO, "cannot read '%s%s': %s", path_dots(s->path),
+                     path_tail(s->path), errno_text(e, ebuf, sizeof ebuf));
+}
+
+/* Reads a stream until it holds want bytes or ends, never more than
+ * s->limit bytes in all. */
+static int stream_fill(fmt_src *s, size_t want, char *err, size_t err_size)
+{
+    const size_t limit = s->limit;
+    if (want > limit)
+        want = limit;
+    while (s->have < want && !s->eof) {
+        if (s->have == s->cap) {
+            size_t c = s->cap ? (s->cap > limit / 2 ? limit : s->cap * 2) : 65536;
+            uint8_t *p;
+            if (c < want)
+                c = want;
+            if (c > limit)
+                c = limit;
+            if (!(p = realloc(s->data, c)))
+                return fnn__fail(err, err_size, FNN_E_NOMEM,
+                                 "cannot allocate %zu bytes to read '%s%s'", c,
+                                 path_dots(s->path), path_tail(s->path));
+            s->data = p;
+            s->cap = c;
+        }
+        size_t room = (s->cap < limit ? s->cap : limit) - s->have;
+        ssize_t r = read(s->fd, s->data + s->have, room > ((size_t)1 << 30) ? ((size_t)1 << 30)
+                                                                           : room);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return read_fail(s, errno, err, err_size);
+        }
+        if (r == 0)
+            s->eof = 1;
+        s->have += (size_t)r;
+    }
+    return FNN_OK;
+}
+
+/* Copies up to n bytes at off into dst; *got is less than n only where the
+ * image ends. */
+static int src_read_upto(fmt_src *s, size_t off, void *dst, size_t n, size_t *got, char *err,
+                         size_t err_size)
+{
+    size_t k = 0;
+    int rc;
+    *got = 0;
+    switch (s->kind) {
+    case SRC_MEM:
+        if (off < s->size)
+            k = s->size - off < n ? (size_t)(s->size - off) : n;
+        if (k)
+            memcpy(dst, s->mem + off, k);
+        break;
+    case SRC_FILE:
+        while (k < n) {
+            ssize_t r = pread(s->fd, (uint8_t *)dst + k, n - k, (off_t)(off + k));
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                return read_fail(s, errno, err, err_size);
+            }
+            if (r == 0)
+                break;
+            k += (size_t)r;
+        }
+        break;
+    default:
+        if ((rc = stream_fill(s, off + n, err, err_size)) != FNN_OK)
+            return rc;
+        if (off < s->have)
+            k = s->have - off < n ? s->have - off : n;
+        if (k)
+            memcpy(dst, s->data + off, k);
+        break;
+    }
+    *got = k;
+    return FNN_OK;
+}
+
+/* Copies exactly n bytes at off into dst; the section table has checked that
+ * they lie within the declared length, so an image that ends before them is
+ * a file that is shorter than it says, or shrank while it was read. */
+static int src_read(fmt_src *s, size_t off, void *dst, size_t n, char *err, size_t err_size)
+{
+    size_t got;
+    int rc = src_read_upto(s, off, dst, n, &got, err, err_size);
+    if (rc == FNN_OK && got < n)
+        rc = fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                       "truncated: '%s%s' ends at byte %zu, before the length its header "
+                       "declares",
+                       path_dots(s->path), path_tail(s->path), off + got);
+    return rc;
+}
+
+/* What the section table says, and the parsed SPEC. */
+typedef struct fmt_layout {
+    int spec_seen, params_seen, forget_seen, recipe_seen, history_seen;
+    size_t params_off, params_len;   /* PARAMS payload */
+    size_t forget_off, forget_len;   /* FORGET payload */
+    size_t recipe_off, recipe_len;   /* RECIPE payload */
+    size_t history_off, history_len; /* HISTORY payload */
+    uint64_t count;                /* PARAMS count */
+    int parsed;                    /* spec holds the parsed SPEC */
+    fnn__spec spec;
+    size_t needed;                 /* parameters the spec needs */
+    char text[FNN__MAX_SPEC + 1];
+} fmt_layout;
+
+/* FORGET payload bytes of a model with this spec. */
+static size_t forget_bytes(const fnn__spec *spec)
+{
+    size_t n = 4;
+    for (size_t i = 0; i < spec->n_layers; i++)
+        if (spec->layers[i].kind == FNN__L_DENSE)
+            n += 8 + 4 * (size_t)spec->layers[i].units; /* layers and units are capped */
+    return n;
+}
+
+/* Parses the SPEC payload text; the parser's message may quote bytes of the
+ * file, so it is escaped. */
+static int parse_spec(fmt_layout *lay, size_t len, char *err, size_t err_size)
+{
+    char msg[FNN__ERRMSG_SIZE], safe[4 * FNN__ERRMSG_SIZE];
+    const char *nul = memchr(lay->text, 0, len);
+    int rc;
+    if (nul)
         return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "bad magic: not a libfnn model file");
+                         "section SPEC: contains a NUL byte at offset %zu",
+                         (size_t)(nul - lay->text));
+    lay->text[len] = '\0';
+    msg[0] = '\0';
+    if ((rc = fnn__spec_parse(lay->text, &lay->spec, msg, sizeof msg)) != FNN_OK) {
+        fnn__escape(safe, sizeof safe, msg);
+        return fnn__fail(err, err_size, rc, "section SPEC: %s", safe);
+    }
+    lay->parsed = 1;
+    lay->needed = fnn__spec_num_params(&lay->spec);
+    return FNN_OK;
+}
+
+/* Checks the section table of an image whose sections end at `end` (the
+ * trailer), section by section in file order, reading only section headers,
+ * padding, the SPEC payload and the PARAMS count. A check that needs two
+ * sections runs as soon as both have been seen. With `plausible`, the
+ * FORGET payload must also be no longer than the model's forgetting state
+ * (the buffer loader checks it exactly after the parameters). On success
+ * lay->spec holds the parsed SPEC, which the caller frees. */
+static int check_sections(fmt_src *s, size_t end, uint32_t nsec, int plausible,
+                          fmt_layout *lay, char *err, size_t err_size)
+{
+    char name[40];
+    const char *nm;
+    uint64_t unknown = 0, unknown_cap;
+    size_t pos = FMT_HEADER;
+    int rc = FNN_OK, matched = 0, bounded = 0;
+
+    memset(lay, 0, offsetof(fmt_layout, text));
+    for (uint32_t i = 0; i < nsec && rc == FNN_OK; i++) {
+        uint8_t h[FMT_SECTION_HEADER], pad[3];
+        uint32_t tag, flags;
+        uint64_t len;
+        size_t padded;
+        if (end - pos < FMT_SECTION_HEADER) {
+            rc = fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                           "section %u of %u: header at offset %zu runs past the end of "
+                           "the sections",
+                           (unsigned)i + 1, (unsigned)nsec, pos);
+            break;
+        }
+        if (i == FMT_MAX_SECTIONS) {
+            rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                           "the header declares %u sections, over the cap of %u",
+                           (unsigned)nsec, FMT_MAX_SECTIONS);
+            break;
+        }
+        if ((rc = src_read(s, pos, h, sizeof h, err, err_size)) != FNN_OK)
+            break;
+        tag = get_u32(h);
+        flags = get_u32(h + 4);
+        len = get_u64(h + 8);
+        pos += FMT_SECTION_HEADER;
+        nm = section_name(tag, name, sizeof name);
+        if (len > (uint64_t)(end - pos)) {
+            rc = fnn__fail(err, err_size, FNN_E_TRUNCATED, "section %s: declares %llu bytes, "
+                           "%zu remain", nm, (unsigned long long)len, end - pos);
+            break;
+        }
+        padded = (size_t)len + pad4((size_t)len);
+        if (padded > end - pos) {
+            rc = fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                           "section %s: padding runs past the end of the sections", nm);
+            break;
+        }
+        if ((tag == TAG_SPEC && lay->spec_seen) || (tag == TAG_PARAMS && lay->params_seen) ||
+            (tag == TAG_FORGET && lay->forget_seen) || (tag == TAG_RECIPE && lay->recipe_seen) ||
+            (tag == TAG_HISTORY && lay->history_seen)) {
+            rc = fnn__fail(err, err_size, FNN_E_FORMAT, "section %s appears more than once",
+                           nm);
+            break;
+        }
+        if (tag == TAG_SPEC) {
+            lay->spec_seen = 1;
+            if (len > FNN__MAX_SPEC)
+                rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                               "section SPEC: %zu bytes, over the cap of %u", (size_t)len,
+                               FNN__MAX_SPEC);
+            if (rc == FNN_OK)
+                rc = src_read(s, pos, lay->text, (size_t)len, err, err_size);
+            if (rc == FNN_OK)
+                rc = parse_spec(lay, (size_t)len, err, err_size);
+        } else if (tag == TAG_PARAMS) {
+            uint8_t c[8];
+            lay->params_seen = 1;
+            lay->params_off = pos;
+            lay->params_len = (size_t)len;
+            if (len < 8)
+                rc = fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                               "section PARAMS: %zu bytes, too short for its count",
+                               (size_t)len);
+            if (rc == FNN_OK)
+                rc = src_read(s, pos, c, sizeof c, err, err_size);
+            if (rc == FNN_OK && (lay->count = get_u64(c)) > (uint64_t)FNN__MAX_PARAMS)
+                rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                               "section PARAMS: declares %llu floats, over the cap of %zu",
+                               (unsigned long long)lay->count, FNN__MAX_PARAMS);
+            if (rc == FNN_OK && (len - 8) / 4 < lay->count)
+                rc = fnn__fail(err, err_size, FNN_E_TRUNCATED,
+                               "section PARAMS: declares %llu floats, holds %zu bytes",
+                               (unsigned long long)lay->count, (size_t)len - 8);
+            if (rc == FNN_OK && len - 8 != lay->count * 4)
+                rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                               "section PARAMS: %zu bytes after the %llu declared floats",
+                               (size_t)(len - 8 - lay->count * 4),
+                               (unsigned long long)lay->count);
+        } else if (tag == TAG_FORGET) {
+            lay->forget_seen = 1;
+            lay->forget_off = pos;
+            lay->forget_len = (size_t)len;
+        } else if (tag == TAG_RECIPE) {
+            lay->recipe_seen = 1;
+            lay->recipe_off = pos;
+            lay->recipe_len = (size_t)len;
+            if (len > FMT_MAX_RECIPE)
+                rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                               "section RECIPE: %llu bytes, over the cap of %llu",
+                               (unsigned long long)len, (unsigned long long)FMT_MAX_RECIPE);
+        } else if (tag == TAG_HISTORY) {
+            lay->history_seen = 1;
+            lay->history_off = pos;
+            lay->history_len = (size_t)len;
+            if (len > FMT_MAX_HISTORY)
+                rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                               "section HISTORY: %llu bytes, over the cap of %llu",
+                               (unsigned long long)len, (unsigned long long)FMT_MAX_HISTORY);
+        } else if (flags & FMT_SEC_REQUIRED) {
+            rc = fnn__fail(err, err_size, FNN_E_VERSION,
+                           "section %s is required but unknown to this reader", nm);
+        } else {
+            unknown += len; /* at most 256 sections of at most 4 GiB */
+        }
+        if (rc == FNN_OK && lay->parsed && lay->params_seen && !matched) {
+            matched = 1;
+            if ((uint64_t)lay->needed != lay->count)
+                rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                               "section PARAMS: declares %llu floats, model spec needs %zu",
+                               (unsigned long long)lay->count, lay->needed);
+        }
+        if (rc == FNN_OK && plausible && lay->parsed && lay->forget_seen && !bounded) {
+            bounded = 1;
+            if (lay->forget_len > forget_bytes(&lay->spec))
+                rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                               "section FORGET: %zu bytes, more than the %zu of the "
+                               "model's forgetting state",
+                               lay->forget_len, forget_bytes(&lay->spec));
+        }
+        if (rc == FNN_OK && padded > len &&
+            (rc = src_read(s, pos + (size_t)len, pad, padded - (size_t)len, err, err_size)) ==
+                FNN_OK) {
+            for (size_t j = 0; j < padded - (size_t)len; j++)
+                if (pad[j] != 0)
+                    rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                                   "section %s: non-zero padding byte", nm);
+        }
+        pos += padded;
+    }
+    if (rc == FNN_OK && pos != end)
+        rc = fnn__fail(err, err_size, FNN_E_FORMAT, "%zu bytes after the last of %u sections",
+                       end - pos, (unsigned)nsec);
+    if (rc == FNN_OK && !lay->spec_seen)
+        rc = fnn__fail(err, err_size, FNN_E_FORMAT, "required section SPEC is missing");
+    if (rc == FNN_OK && !lay->params_seen)
+        rc = fnn__fail(err, err_size, FNN_E_FORMAT, "required section PARAMS is missing");
+    unknown_cap = FMT_UNKNOWN_BASE + FMT_UNKNOWN_PER_PARAMS * (uint64_t)lay->params_len;
+    if (rc == FNN_OK && unknown > unknown_cap)
+        rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                       "unknown optional sections hold %llu bytes, over the cap of %llu "
+                       "(16 MiB plus 4 times the PARAMS section)",
+                       (unsigned long long)unknown, (unsigned long long)unknown_cap);
+    if (rc != FNN_OK && lay->parsed) {
+        fnn__spec_free(&lay->spec);
+        lay->parsed = 0;
+    }
+    return rc;
+}
+
+/* The header fields after the envelope: version and required flags. */
+static int check_version(const uint8_t *h, char *err, size_t err_size)
+{
+    uint32_t version = get_u32(h + 8), required = get_u32(h + 12);
+    if (version != FMT_VERSION)
+        return fnn__fail(err, err_size, FNN_E_VERSION,
+                         "format version %u is not supported (this reader knows "
+                         "version %d)",
+                         (unsigned)version, FMT_VERSION);
+    if (required & ~FMT_REQUIRED_KNOWN)
+        return fnn__fail(err, err_size, FNN_E_VERSION,
+                         "unknown required flags 0x%08x in the header",
+                         (unsigned)(required & ~FMT_REQUIRED_KNOWN));
+    return FNN_OK;
+}
+
+/* The envelope's size checks, shared by both loaders: the magic (as much of
+ * it as there is), the minimum size and the 4 GiB cap, the declared length
+ * against the size. */
+static int check_size(const uint8_t *h, size_t size, char *err, size_t err_size)
+{
+    uint64_t declared;
+    if (memcmp(h, fmt_magic, size < sizeof fmt_magic ? size : sizeof fmt_magic) != 0)
+        return fnn__fail(err, err_size, FNN_E_FORMAT, "bad magic: not a libfnn model file");
     if (size < FMT_HEADER + FMT_TRAILER)
         return fnn__fail(err, err_size, FNN_E_TRUNCATED,
                          "truncated: %zu bytes, a model file has at least %d", size,
@@ -704,7 +1113,7 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
     if ((uint64_t)size > FMT_MAX_FILE)
         return fnn__fail(err, err_size, FNN_E_FORMAT,
                          "%zu bytes exceed the 4 GiB cap of model files", size);
-    declared = get_u64(b + 24);
+    declared = get_u64(h + 24);
     if (declared > (uint64_t)size)
         return fnn__fail(err, err_size, FNN_E_TRUNCATED,
                          "truncated: header declares %llu bytes, %zu present",
@@ -714,6 +1123,23 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
                          "%llu byte(s) after the declared %llu-byte file",
                          (unsigned long long)((uint64_t)size - declared),
                          (unsigned long long)declared);
+    return FNN_OK;
+}
+
+static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err,
+                       size_t err_size)
+{
+    char msg[FNN__ERRMSG_SIZE];
+    fmt_src src = {.kind = SRC_MEM, .mem = b, .size = size, .fd = -1, .path = ""};
+    fmt_layout lay;
+    uint32_t stored, computed;
+    size_t end;
+    fnn_model *m = NULL;
+    int rc;
+
+    /* Envelope: magic, length, checksum. */
+    if ((rc = check_size(b, size, err, err_size)) != FNN_OK)
+        return rc;
     end = size - FMT_TRAILER;
     stored = get_u32(b + end);
     computed = crc_of(b, end);
@@ -722,140 +1148,25 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
                          "checksum mismatch: stored 0x%08x, computed 0x%08x",
                          (unsigned)stored, (unsigned)computed);
 
-    /* Header. */
-    version = get_u32(b + 8);
-    if (version != FMT_VERSION)
-        return fnn__fail(err, err_size, FNN_E_VERSION,
-                         "format version %u is not supported (this reader knows "
-                         "version %d)",
-                         (unsigned)version, FMT_VERSION);
-    required = get_u32(b + 12);
-    if (required & ~FMT_REQUIRED_KNOWN)
-        return fnn__fail(err, err_size, FNN_E_VERSION,
-                         "unknown required flags 0x%08x in the header",
-                         (unsigned)(required & ~FMT_REQUIRED_KNOWN));
-    nsec = get_u32(b + 20);
+    /* Header, section table, SPEC and the PARAMS count. */
+    if ((rc = check_version(b, err, err_size)) != FNN_OK ||
+        (rc = check_sections(&src, end, get_u32(b + 20), 0, &lay, err, err_size)) != FNN_OK)
+        return rc;
 
-    /* Section table: each section is checked against the bytes that remain. */
-    pos = FMT_HEADER;
-    for (uint32_t i = 0; i < nsec; i++) {
-        uint32_t tag, flags;
-        uint64_t len;
-        size_t padded;
-        fmt_section *sec;
-        if (end - pos < FMT_SECTION_HEADER)
-            return fnn__fail(err, err_size, FNN_E_TRUNCATED,
-                             "section %u of %u: header at offset %zu runs past "
-                             "the end of the sections",
-                             (unsigned)i + 1, (unsigned)nsec, pos);
-        tag = get_u32(b + pos);
-        flags = get_u32(b + pos + 4);
-        len = get_u64(b + pos + 8);
-        pos += FMT_SECTION_HEADER;
-        nm = section_name(tag, name, sizeof name);
-        if (len > (uint64_t)(end - pos))
-            return fnn__fail(err, err_size, FNN_E_TRUNCATED,
-                             "section %s: declares %llu bytes, %zu remain", nm,
-                             (unsigned long long)len, end - pos);
-        padded = (size_t)len + pad4((size_t)len);
-        if (padded > end - pos)
-            return fnn__fail(err, err_size, FNN_E_TRUNCATED,
-                             "section %s: padding runs past the end of the "
-                             "sections",
-                             nm);
-        for (size_t j = (size_t)len; j < padded; j++)
-            if (b[pos + j] != 0)
-                return fnn__fail(err, err_size, FNN_E_FORMAT,
-                                 "section %s: non-zero padding byte", nm);
-        sec = tag == TAG_SPEC     ? &spec_sec
-              : tag == TAG_PARAMS ? &params_sec
-              : tag == TAG_FORGET ? &forget_sec
-              : tag == TAG_RECIPE ? &recipe_sec
-              : tag == TAG_HISTORY ? &history_sec
-                                  : NULL;
-        if (sec) {
-            if (sec->seen)
-                return fnn__fail(err, err_size, FNN_E_FORMAT,
-                                 "section %s appears more than once", nm);
-            sec->seen = 1;
-            sec->p = b + pos;
-            sec->len = (size_t)len;
-        } else if (flags & FMT_SEC_REQUIRED) {
-            return fnn__fail(err, err_size, FNN_E_VERSION,
-                             "section %s is required but unknown to this reader",
-                             nm);
-        }
-        pos += padded;
-    }
-    if (pos != end)
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "%zu bytes after the last of %u sections", end - pos,
-                         (unsigned)nsec);
-    if (!spec_sec.seen)
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "required section SPEC is missing");
-    if (!params_sec.seen)
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "required section PARAMS is missing");
-
-    /* SPEC. */
-    if (spec_sec.len > FNN__MAX_SPEC)
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "section SPEC: %zu bytes, over the cap of %u", spec_sec.len,
-                         FNN__MAX_SPEC);
-    if (memchr(spec_sec.p, 0, spec_sec.len))
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "section SPEC: contains a NUL byte at offset %zu",
-                         (size_t)((const uint8_t *)memchr(spec_sec.p, 0, spec_sec.len) -
-                                  spec_sec.p));
-    memcpy(text, spec_sec.p, spec_sec.len);
-    text[spec_sec.len] = '\0';
-
-    /* PARAMS: the count against the section's bytes and the cap. */
-    if (params_sec.len < 8)
-        return fnn__fail(err, err_size, FNN_E_TRUNCATED,
-                         "section PARAMS: %zu bytes, too short for its count",
-                         params_sec.len);
-    count = get_u64(params_sec.p);
-    if (count > (uint64_t)FNN__MAX_PARAMS)
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "section PARAMS: declares %llu floats, over the cap of %zu",
-                         (unsigned long long)count, FNN__MAX_PARAMS);
-    if ((params_sec.len - 8) / 4 < count)
-        return fnn__fail(err, err_size, FNN_E_TRUNCATED,
-                         "section PARAMS: declares %llu floats, holds %zu bytes",
-                         (unsigned long long)count, params_sec.len - 8);
-    if (params_sec.len - 8 != (size_t)count * 4)
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "section PARAMS: %zu bytes after the %llu declared floats",
-                         params_sec.len - 8 - (size_t)count * 4,
-                         (unsigned long long)count);
-
-    /* The model: its size is checked against PARAMS before it is allocated. */
-    msg[0] = '\0';
-    rc = fnn__spec_parse(text, &spec, msg, sizeof msg);
-    if (rc != FNN_OK)
-        return fnn__fail(err, err_size, rc, "section SPEC: %s", msg);
-    needed = fnn__spec_num_params(&spec);
-    if ((uint64_t)needed != count) {
-        fnn__spec_free(&spec);
-        return fnn__fail(err, err_size, FNN_E_FORMAT,
-                         "section PARAMS: declares %llu floats, model spec needs %zu",
-                         (unsigned long long)count, needed);
-    }
-    rc = fnn__model_alloc(&spec, &m, msg, sizeof msg);
+    /* The model: its size was checked against PARAMS before it is allocated. */
+    rc = fnn__model_alloc(&lay.spec, &m, msg, sizeof msg);
     if (rc != FNN_OK) {
-        fnn__spec_free(&spec);
+        fnn__spec_free(&lay.spec);
         return fnn__fail(err, err_size, rc, "%s", msg);
     }
-    if (m->n_params != needed) {
+    if (m->n_params != lay.needed) {
         rc = fnn__fail(err, err_size, FNN_E_FORMAT,
                        "section PARAMS: declares %llu floats, model has %zu",
-                       (unsigned long long)count, m->n_params);
+                       (unsigned long long)lay.count, m->n_params);
         goto fail;
     }
     for (size_t i = 0; i < m->n_params; i++) {
-        float f = get_f32(params_sec.p + 8 + 4 * i);
+        float f = get_f32(b + lay.params_off + 8 + 4 * i);
         if (!isfinite(f)) {
             rc = fnn__fail(err, err_size, FNN_E_NUMERIC,
                            "section PARAMS: parameter %zu is %s", i, float_class(f));
@@ -865,16 +1176,16 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
     }
 
     /* FORGET (optional: a file without it loads with the defaults). */
-    if (forget_sec.seen &&
-        (rc = load_forget(m, forget_sec.p, forget_sec.len, err, err_size)) != FNN_OK)
+    if (lay.forget_seen && (rc = load_forget(m, b + lay.forget_off, lay.forget_len, err,
+                                             err_size)) != FNN_OK)
         goto fail;
     /* RECIPE (optional: without it the model records no recipe). */
-    if (recipe_sec.seen &&
-        (rc = load_recipe(m, recipe_sec.p, recipe_sec.len, err, err_size)) != FNN_OK)
+    if (lay.recipe_seen && (rc = load_recipe(m, b + lay.recipe_off, lay.recipe_len, err,
+                                             err_size)) != FNN_OK)
         goto fail;
     /* HISTORY (optional: without it the model has no deletion records). */
-    if (history_sec.seen &&
-        (rc = load_history(m, history_sec.p, history_sec.len, err, err_size)) != FNN_OK)
+    if (lay.history_seen && (rc = load_history(m, b + lay.history_off, lay.history_len, err,
+                                               err_size)) != FNN_OK)
         goto fail;
     fnn__model_update_decay(m);
     *out = m;
@@ -906,93 +1217,121 @@ FNN_API int fnn_model_load_buffer(fnn_model **out, const void *buf, size_t size,
     return rc != FNN_OK ? rc : load_buffer(out, buf, size, err, err_size);
 }
 
-/* Reads a whole file of at most FMT_MAX_FILE + 1 bytes (one more than the cap,
- * so that the loader sees an over-long file for what it is). */
-static int read_whole_file(const char *path, uint8_t **buf, size_t *len, char *err,
-                           size_t err_size)
+/* Checks what can be checked of a file before it is read whole: the envelope
+ * without the checksum, the header, and the section table with SPEC parsed
+ * and the sizes it implies (check_sections with `plausible`). *declared
+ * receives the length the header declares. */
+static int check_file_structure(fmt_src *s, uint64_t *declared, char *err, size_t err_size)
 {
-    const size_t limit = (size_t)(FMT_MAX_FILE < SIZE_MAX ? FMT_MAX_FILE + 1 : SIZE_MAX);
-    char ebuf[128];
-    struct stat st;
-    uint8_t *data = NULL;
-    size_t cap, n = 0;
-    int fd, e;
+    uint8_t h[FMT_HEADER + FMT_TRAILER] = {0};
+    fmt_layout lay;
+    size_t got;
+    int rc;
 
-    *buf = NULL;
-    *len = 0;
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        e = errno;
-        return fnn__fail(err, err_size, FNN_E_IO, "cannot open '%s%s': %s",
-                         path_dots(path), path_tail(path),
-                         errno_text(e, ebuf, sizeof ebuf));
-    }
-    /* Start from the size fstat reports (plus one byte to see EOF), grow if
-     * the file is not regular or grows while it is read. */
-    cap = 65536;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        if ((uint64_t)st.st_size > FMT_MAX_FILE) {
-            (void)close(fd);
-            return fnn__fail(err, err_size, FNN_E_FORMAT,
-                             "'%s%s' is %llu bytes, over the 4 GiB cap of model files",
-                             path_dots(path), path_tail(path),
-                             (unsigned long long)st.st_size);
-        }
-        cap = (uint64_t)st.st_size < (uint64_t)limit ? (size_t)st.st_size + 1 : limit;
-    }
-    if (!(data = malloc(cap)))
-        goto nomem;
-    for (;;) {
-        ssize_t r;
-        if (n == cap) {
-            size_t ncap = cap > limit / 2 ? limit : cap * 2;
-            uint8_t *nd;
-            if (cap >= limit)
-                break; /* over the cap: the loader says so */
-            if (!(nd = realloc(data, ncap))) {
-                cap = ncap;
-                goto nomem;
-            }
-            data = nd;
-            cap = ncap;
-        }
-        r = read(fd, data + n, cap - n > ((size_t)1 << 30) ? ((size_t)1 << 30) : cap - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            e = errno;
-            free(data);
-            (void)close(fd);
-            return fnn__fail(err, err_size, FNN_E_IO, "cannot read '%s%s': %s",
-                             path_dots(path), path_tail(path),
-                             errno_text(e, ebuf, sizeof ebuf));
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    (void)close(fd);
-    *buf = data;
-    *len = n;
+    s->limit = sizeof h;
+    if ((rc = src_read_upto(s, 0, h, sizeof h, &got, err, err_size)) != FNN_OK)
+        return rc;
+    *declared = get_u64(h + 24);
+    if (s->kind == SRC_FILE && got < (s->size < sizeof h ? (size_t)s->size : sizeof h))
+        rc = fnn__fail(err, err_size, FNN_E_TRUNCATED, "'%s%s' shrank while it was read",
+                       path_dots(s->path), path_tail(s->path));
+    else if (s->kind == SRC_FILE)
+        rc = check_size(h, (size_t)s->size, err, err_size);
+    else if (got < sizeof h || memcmp(h, fmt_magic, sizeof fmt_magic) != 0)
+        rc = check_size(h, got, err, err_size); /* bad magic, or under 36 bytes */
+    /* A stream of at least 36 bytes: its length is known only once it is read. */
+    else if (*declared > FMT_MAX_FILE)
+        rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                       "header declares %llu bytes, over the 4 GiB cap of model files",
+                       (unsigned long long)*declared);
+    else if (*declared < sizeof h)
+        rc = fnn__fail(err, err_size, FNN_E_FORMAT, "bytes after the declared %llu-byte file",
+                       (unsigned long long)*declared);
+    if (rc != FNN_OK)
+        return rc;
+    s->limit = (size_t)*declared + 1;
+    if ((rc = check_version(h, err, err_size)) != FNN_OK ||
+        (rc = check_sections(s, (size_t)*declared - FMT_TRAILER, get_u32(h + 20), 1, &lay,
+                             err, err_size)) != FNN_OK)
+        return rc;
+    fnn__spec_free(&lay.spec);
     return FNN_OK;
-nomem:
-    free(data);
-    (void)close(fd);
-    return fnn__fail(err, err_size, FNN_E_NOMEM, "cannot allocate %zu bytes to read '%s%s'",
-                     cap, path_dots(path), path_tail(path));
+}
+
+/* Reads the whole file whose structure has been checked: its declared length
+ * and one byte more, to see that it ends there. */
+static int read_checked_file(fmt_src *s, uint64_t declared, uint8_t **buf, size_t *len,
+                             char *err, size_t err_size)
+{
+    size_t want = (size_t)declared + 1, got;
+    int rc;
+
+    if (s->kind == SRC_STREAM) {
+        if ((rc = stream_fill(s, want, err, err_size)) != FNN_OK)
+            return rc;
+        if (s->have == want)
+            return fnn__fail(err, err_size, FNN_E_FORMAT,
+                             "bytes after the declared %llu-byte file",
+                             (unsigned long long)declared);
+        *buf = s->data;
+        *len = s->have;
+        s->data = NULL;
+        return FNN_OK;
+    }
+    if (!(*buf = malloc(want)))
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "cannot allocate %zu bytes to read '%s%s'",
+                         want, path_dots(s->path), path_tail(s->path));
+    if ((rc = src_read_upto(s, 0, *buf, want, &got, err, err_size)) == FNN_OK &&
+        got != (size_t)declared)
+        rc = fnn__fail(err, err_size, got < declared ? FNN_E_TRUNCATED : FNN_E_FORMAT,
+                       "'%s%s' %s while it was read", path_dots(s->path),
+                       path_tail(s->path), got < declared ? "shrank" : "grew");
+    if (rc != FNN_OK) {
+        free(*buf);
+        *buf = NULL;
+        return rc;
+    }
+    *len = got;
+    return FNN_OK;
 }
 
 FNN_API int fnn_model_load(fnn_model **out, const char *path, char *err, size_t err_size)
 {
-    uint8_t *data;
-    size_t len;
-    int rc;
+    char ebuf[128];
+    fmt_src src = {.kind = SRC_STREAM, .path = path};
+    struct stat st;
+    uint64_t declared = 0;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc, e;
 
     if ((rc = load_begin(out, path, "path", err, err_size)) != FNN_OK)
         return rc;
-    if ((rc = read_whole_file(path, &data, &len, err, err_size)) != FNN_OK)
+    do
+        src.fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (src.fd < 0 && errno == EINTR);
+    if (src.fd < 0) {
+        e = errno;
+        return fnn__fail(err, err_size, FNN_E_IO, "cannot open '%s%s': %s", path_dots(path),
+                         path_tail(path), errno_text(e, ebuf, sizeof ebuf));
+    }
+    if (fstat(src.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        src.kind = SRC_FILE;
+        src.size = (uint64_t)st.st_size;
+    }
+    if (src.kind == SRC_FILE && src.size > FMT_MAX_FILE)
+        rc = fnn__fail(err, err_size, FNN_E_FORMAT,
+                       "'%s%s' is %llu bytes, over the 4 GiB cap of model files",
+                       path_dots(path), path_tail(path), (unsigned long long)src.size);
+    /* Nothing larger than a few section headers and the SPEC is read until
+     * the file's structure and declared size are plausible. */
+    if (rc == FNN_OK)
+        rc = check_file_structure(&src, &declared, err, err_size);
+    if (rc == FNN_OK)
+        rc = read_checked_file(&src, declared, &data, &len, err, err_size);
+    (void)close(src.fd);
+    free(src.data);
+    if (rc != FNN_OK)
         return rc;
     rc = load_buffer(out, data, len, err, err_size);
     free(data);

@@ -28,6 +28,12 @@
 int fnn__fail(char *buf, size_t size, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 int fnn__vfail(char *buf, size_t size, int code, const char *fmt, va_list ap);
+/* Copies src into dst (size bytes; NUL-terminated when size > 0) with every
+ * byte outside printable ASCII written as \xHH and a backslash as \\, so
+ * that text taken from a file cannot carry terminal control sequences into a
+ * message. Stops before an escape that would not fit. Returns the length
+ * written. */
+size_t fnn__escape(char *dst, size_t size, const char *src);
 /* Overflow-checked size arithmetic: returns 0 and sets *r, or -1 on overflow. */
 int fnn__mul(size_t a, size_t b, size_t *r);
 int fnn__add(size_t a, size_t b, size_t *r);
@@ -179,6 +185,18 @@ int fnn__idx_parse(const uint8_t *buf, size_t len, fnn__idx *out, char *err,
  * max_bytes of decompressed data. */
 int fnn__read_file(const char *path, size_t max_bytes, uint8_t **buf, size_t *len,
                    char *err, size_t err_size);
+/* An IDX file read header first (raw or gzip, any kind of file). */
+typedef struct fnn__idx_reader fnn__idx_reader;
+/* Opens path and reads its header into *hdr (data NULL), inflating no more of
+ * a gzip file than the header; the header plus the data it declares must fit
+ * in max_bytes. Messages start with the path. */
+int fnn__idx_open(const char *path, size_t max_bytes, fnn__idx_reader **out, fnn__idx *hdr,
+                  char *err, size_t err_size);
+/* Reads the hdr->count data bytes into hdr->data (malloc'ed; the buffer grows
+ * with what arrives) and one byte more, which must not be there. */
+int fnn__idx_read_data(fnn__idx_reader *r, fnn__idx *hdr, char *err, size_t err_size);
+/* Closes the file. NULL is a harmless no-op. */
+void fnn__idx_close(fnn__idx_reader *r);
 /* Builds a data set from parsed image and label IDX contents. */
 int fnn__dataset_from_idx(fnn_dataset **out, const uint8_t *img, size_t img_len,
                           const uint8_t *lbl, size_t lbl_len, uint32_t num_classes,

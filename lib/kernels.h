@@ -10,7 +10,8 @@
 /* Hot element-wise loops get an AVX2+FMA clone chosen at load time on x86-64,
  * so a portable build still runs them at full vector width. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__) && !defined(FNN_NO_CLONES)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
+    !defined(FNN_NO_CLONES)
 #define FNN__HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define FNN__HOT

@@ -621,14 +621,22 @@ FNN_API int fnn_model_membership(const fnn_model *m, const fnn_dataset *members,
 /* ------------------------------------------------------------------------ */
 
 /** Saves the model (specification, parameters, forgetting state) to `path`
- * in the format of docs/FORMAT.md, atomically: a temporary file in the same
- * directory is written, flushed, synced and renamed over `path`. On failure the
- * previous file at `path` is untouched.
+ * in the format of docs/FORMAT.md, atomically: a temporary file
+ * `<path>.tmp.<pid>.XXXXXX` in the same directory (`<pid>` is the calling
+ * process's id) is written, flushed, synced and renamed over `path`. On
+ * failure the previous file at `path` is untouched. A save first removes the
+ * temporaries of `path` that saves killed before their rename left behind:
+ * those whose process no longer exists (kill(pid, 0) fails with ESRCH), never
+ * one of a live process; see docs/FORMAT.md, "Writing", for the exact rule and
+ * its limits (processes saving to one path must share a PID namespace).
  * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_NOMEM. */
 FNN_API int fnn_model_save(const fnn_model *m, const char *path);
 
-/** Loads a model saved by fnn_model_save(). The checksum is verified before
- * anything is parsed.
+/** Loads a model saved by fnn_model_save(), from a regular file, a pipe or a
+ * device. The header, the section table and SPEC are checked before the file
+ * is read whole, so that nothing is read or allocated past a length that is
+ * plausible for the model; then the checksum is verified before anything
+ * else is interpreted (docs/FORMAT.md, "Reading").
  * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_FORMAT, FNN_E_TRUNCATED,
  *         FNN_E_CHECKSUM, FNN_E_VERSION, FNN_E_SPEC, FNN_E_NUMERIC, FNN_E_NOMEM. */
 FNN_API int fnn_model_load(fnn_model **out, const char *path, char *err, size_t err_size);

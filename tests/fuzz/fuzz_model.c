@@ -8,13 +8,20 @@
  * behind one odd byte (tests/fuzz/corpus/model/crc-*).
  *
  * A model that loads must serialise to a file that loads again and serialises
- * to the same bytes; anything else aborts, which is how a fuzzer reports it. */
+ * to the same bytes. The input is also loaded from a file, whose structure
+ * fnn_model_load() checks before reading it whole: the file must load exactly
+ * when the buffer does, to the same model, and may fail otherwise only where
+ * the buffer fails too. Anything else aborts, which is how a fuzzer reports
+ * it. The file is scratch.h's scratch file. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "internal.h"
+#include "scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,9 +45,21 @@ static void check_round_trip(fnn_model *m)
     fnn_model_free(again);
 }
 
+/* The same model: same serialised bytes. */
+static void check_same(fnn_model *a, fnn_model *b)
+{
+    uint8_t *x = NULL, *y = NULL;
+    size_t xl = 0, yl = 0;
+    if (fnn__model_serialize(a, &x, &xl) != FNN_OK ||
+        fnn__model_serialize(b, &y, &yl) != FNN_OK || xl != yl || memcmp(x, y, xl) != 0)
+        abort();
+    free(x);
+    free(y);
+}
+
 static void load_one(const uint8_t *data, size_t size)
 {
-    fnn_model *m = NULL;
+    fnn_model *m = NULL, *f = NULL;
     char err[FNN__ERRMSG_SIZE];
     int rc = fnn_model_load_buffer(&m, data, size, err, sizeof err);
 
@@ -48,10 +67,21 @@ static void load_one(const uint8_t *data, size_t size)
         if (!m)
             abort();
         check_round_trip(m);
-        fnn_model_free(m);
     } else if (m != NULL || err[0] == '\0') {
         abort(); /* failures leave no model and always say why */
     }
+
+    const char *path = scratch_file(data, size);
+    if (path) {
+        int frc = fnn_model_load(&f, path, err, sizeof err);
+        if ((frc == FNN_OK) != (rc == FNN_OK) || (frc == FNN_OK) != (f != NULL) ||
+            (frc != FNN_OK && err[0] == '\0'))
+            abort();
+        if (f)
+            check_same(m, f);
+        fnn_model_free(f);
+    }
+    fnn_model_free(m);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
