@@ -26,8 +26,10 @@
 const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS] = {
     [FNN_FORGET_PROCEDURE] = {"procedure", FNN_METHOD_FNN, 0, FNN_METHOD_FNN_PAPER, I | N | D,
                               FNN_NAMES_METHOD, DECAYING, "former name of --method"},
-    [FNN_FORGET_POLICY] = {"policy", FNN_POLICY_RANK, 0, FNN_POLICY_RANDOM, I | N,
-                           FNN_NAMES_POLICY, DECAYING, "how each neuron's forgetting rate is set"},
+    [FNN_FORGET_POLICY] = {"policy", -1, 0, FNN_POLICY_CONTRAST, I | N | A, FNN_NAMES_POLICY,
+                           DECAYING,
+                           "how each neuron's forgetting rate is set (-1: fnn contrast, "
+                           "fnn-paper rank)"},
     [FNN_FORGET_TAU] = {"tau", 30, 0, 1e9, LO, -1, DECAYING,
                         "--policy fixed: the rate of every neuron"},
     [FNN_FORGET_TOPK] = {"topk", 30, 1, 65536, I, -1, DECAYING,
@@ -35,15 +37,15 @@ const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS] = {
                          "scaled to each layer's width"},
     [FNN_FORGET_SEED] = {"seed", 0, 0, SEED_END, I | HI, -1, ALL_METHODS,
                          "seed of the run's random choices"},
-    [FNN_FORGET_MAX_T] = {"max-t", 10, 1, 1e6, I, -1, M(FNN), "largest forgetting clock t"},
+    [FNN_FORGET_MAX_T] = {"max-t", 32, 1, 1e6, I, -1, M(FNN), "largest forgetting clock t"},
     [FNN_FORGET_TARGET] = {"target", -1, 0, 1, A, -1, M(FNN),
                            "forget-set accuracy to reach, a fraction (-1: 0 for a class, "
                            "else the holdout accuracy)"},
     [FNN_FORGET_REPAIR_EPOCHS] = {"repair-epochs", 1, 0, 1e6, I, -1, M(FNN),
                                   "repair epochs per clock step"},
-    [FNN_FORGET_REPAIR_FRACTION] = {"repair-fraction", 0.1, 0, 1, LO, -1, M(FNN),
-                                    "share of the retain set per repair epoch (at least ten "
-                                    "batches)"},
+    [FNN_FORGET_REPAIR_FRACTION] = {"repair-fraction", -1, 0, 1, LO | A | D, -1, M(FNN),
+                                    "former way to size the repair: a share of the retain "
+                                    "set, which replaces --repair-samples when set"},
     [FNN_FORGET_TURNS] = {"turns", 10, 1, 1e6, I, -1, M(FNN_PAPER),
                           "turns of learning then unlearning"},
     [FNN_FORGET_LEARN_EPOCHS] = {"learn-epochs", 1, 0, 1e6, I, -1, M(FNN_PAPER),
@@ -71,15 +73,28 @@ const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS] = {
                                 "below its start"},
     [FNN_FORGET_MAX_EXTRA_REPAIR] = {"max-extra-repair", 10, 0, 1e6, I, -1, M(FNN),
                                      "cap on those extra repair epochs per step"},
-    [FNN_FORGET_DECAY_OUTPUT] = {"decay-output", -1, 0, 1, I | A, -1, DECAYING,
+    [FNN_FORGET_DECAY_OUTPUT] = {"decay-output", -1, 0, 2, I | A, -1, DECAYING,
                                  "1: the output layer forgets too; 0: only the hidden dense "
-                                 "layers; -1: fnn-paper 1, fnn 0"},
+                                 "layers; 2: only the output layer; -1: fnn-paper 1, fnn 2"},
     [FNN_FORGET_METHOD] = {"method", FNN_METHOD_FNN, 0, FNN_METHOD_NONE, I | N,
                            FNN_NAMES_METHOD, ALL_METHODS, "the unlearning method"},
     [FNN_FORGET_NEGGRAD_ALPHA] = {"neggrad-alpha", 0.999, 0, 1, LO | HI, -1, M(NEGGRAD),
                                   "weight of the retain loss; the forget loss gets 1 - alpha"},
     [FNN_FORGET_NEWTON_L2] = {"newton-l2", 0.001, 0, 1e6, LO | HI, -1, M(NEWTON),
                               "L2 coefficient of the output layer's regularised loss"},
+    [FNN_FORGET_BUDGET] = {"budget", 0.01, 0, 1, LO, -1, M(FNN),
+                           "FLOP budget, a fraction of the training the recipe implies; "
+                           "never more than retraining"},
+    [FNN_FORGET_T_START] = {"t-start", -1, 1, 1e6, I | A, -1, M(FNN),
+                            "the forgetting clock's first value (-1: 4 for a class, else 1)"},
+    [FNN_FORGET_T_STEP] = {"t-step", 2, 1, 1e6, I, -1, M(FNN),
+                           "the clock's increment while the target is not reached"},
+    [FNN_FORGET_RANK_SAMPLES] = {"rank-samples", 1000, 1, 4294967295.0, I, -1, M(FNN),
+                                 "forget samples the neurons are ranked on"},
+    [FNN_FORGET_REPAIR_SAMPLES] = {"repair-samples", 5000, 1, 4294967295.0, I, -1, M(FNN),
+                                   "retain samples per repair epoch"},
+    [FNN_FORGET_MONITOR_SAMPLES] = {"monitor-samples", 1000, 1, 4294967295.0, I, -1, M(FNN),
+                                    "forget and holdout samples that check the target"},
 };
 
 #undef I

@@ -89,7 +89,7 @@ void fnn__key_domain(const fnn__keydef *d, char *buf, size_t size);
 size_t fnn__key_describe(const fnn__keydef *d, char *buf, size_t size);
 
 enum { FNN__TRAIN_NKEYS = FNN_TRAIN_NORMALIZE + 1 };
-enum { FNN__FORGET_NKEYS = FNN_FORGET_NEWTON_L2 + 1 };
+enum { FNN__FORGET_NKEYS = FNN_FORGET_MONITOR_SAMPLES + 1 };
 extern const fnn__keydef fnn__train_keys[FNN__TRAIN_NKEYS];
 extern const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS];
 
@@ -515,10 +515,19 @@ void fnn__forgetting_reset(fnn_model *m);
 int fnn__mean_preactivations(const fnn_model *m, const fnn_dataset *ds, double **means,
                              double *flops);
 /* Sets tau by a policy on every forgetting layer and turns the decay on. */
-int fnn__apply_policy(fnn_model *m, const fnn_dataset *forget, int policy, double param,
-                      uint64_t seed, double *flops);
-/* Takes the output layer out of forgetting, when hidden dense layers exist. */
-void fnn__spare_output(fnn_model *m);
+int fnn__apply_policy(fnn_model *m, const fnn_dataset *forget, const fnn_dataset *contrast,
+                      int policy, double param, uint64_t seed, double *flops);
+/* Which forgetting layers keep their decay (values of FNN_FORGET_DECAY_OUTPUT):
+ * the hidden dense layers, all, or only the output layer. A model with a
+ * single forgetting layer always keeps it. */
+enum { FNN__DECAY_HIDDEN = 0, FNN__DECAY_ALL = 1, FNN__DECAY_OUTPUT = 2 };
+/* Takes the other layers out of forgetting (tau infinite, decay off). */
+void fnn__decay_layers(fnn_model *m, int which);
+/* A copy of every forgetting layer's rates (NULL when out of memory); puts
+ * them back with the decay on; frees the copy (NULL is a no-op). */
+float **fnn__save_taus(const fnn_model *m);
+void fnn__restore_taus(fnn_model *m, float *const *saved);
+void fnn__free_taus(const fnn_model *m, float **saved);
 /* Turns the decay of every forgetting layer on or off. */
 void fnn__set_all_decay(fnn_model *m, int on);
 

@@ -29,7 +29,7 @@ static int run(fnn__run *r)
     uint32_t turns = (uint32_t)r->o[FNN_FORGET_TURNS];
     uint32_t learn = (uint32_t)r->o[FNN_FORGET_LEARN_EPOCHS];
     uint32_t unlearn = (uint32_t)r->o[FNN_FORGET_UNLEARN_EPOCHS];
-    int policy = (int)r->o[FNN_FORGET_POLICY];
+    int policy = r->o[FNN_FORGET_POLICY] < 0 ? FNN_POLICY_RANK : (int)r->o[FNN_FORGET_POLICY];
     double param = policy == FNN_POLICY_FIXED ? r->o[FNN_FORGET_TAU] : r->o[FNN_FORGET_TOPK];
     int rc = FNN_OK;
     fnn__accs a;
@@ -46,11 +46,11 @@ static int run(fnn__run *r)
         double t0 = fnn__now(), f0 = r->flops;
         r->phase = FNN_PHASE_UNLEARN;
         m->t = 0;
-        rc = fnn__apply_policy(m, r->forget, policy, param,
+        rc = fnn__apply_policy(m, r->forget, r->mon_retain, policy, param,
                                fnn__seed_mix(r->seed, 0x94d049bb133111ebull + turn),
                                &r->flops);
-        if (rc == FNN_OK && r->o[FNN_FORGET_DECAY_OUTPUT] == 0)
-            fnn__spare_output(m);
+        if (rc == FNN_OK && r->o[FNN_FORGET_DECAY_OUTPUT] >= 0)
+            fnn__decay_layers(m, (int)r->o[FNN_FORGET_DECAY_OUTPUT]);
         for (uint32_t u = 1; u <= unlearn && rc == FNN_OK; u++) {
             m->t = u;
             fnn__model_update_decay(m);

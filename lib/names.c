@@ -22,6 +22,8 @@ static const fnn__named policies[] = {
                                  "set (the largest 1)"},
     [FNN_POLICY_TOPK] = {"topk", "rank, and the topk most active neurons get tau = 1"},
     [FNN_POLICY_RANDOM] = {"random", "rank, and topk random neurons get tau = 1"},
+    [FNN_POLICY_CONTRAST] = {"contrast", "tau = rank of the neuron's mean activation on the "
+                                         "forget set minus that on retain samples"},
 };
 
 static const fnn__named request_kinds[] = {
@@ -74,6 +76,7 @@ static const fnn__named report_keys[] = {
     [FNN_REPORT_METHOD_FLOPS] = {"method-flops", "FLOPs of the method's work"},
     [FNN_REPORT_MIA_BEFORE] = {"mia-before", "loss attack, forget against holdout, before"},
     [FNN_REPORT_MIA_AFTER] = {"mia-after", "loss attack, forget against holdout, after"},
+    [FNN_REPORT_BUDGET_FLOPS] = {"budget-flops", "FLOP budget of the method's work"},
 };
 
 static const fnn__named history_keys[] = {

@@ -128,10 +128,10 @@ static uint32_t scaled_k(double k128, uint32_t units)
     return k > units ? units : (uint32_t)k;
 }
 
-int fnn__apply_policy(fnn_model *m, const fnn_dataset *forget, int policy, double param,
-                      uint64_t seed, double *flops)
+int fnn__apply_policy(fnn_model *m, const fnn_dataset *forget, const fnn_dataset *contrast,
+                      int policy, double param, uint64_t seed, double *flops)
 {
-    if (policy < FNN_POLICY_FIXED || policy > FNN_POLICY_RANDOM)
+    if (policy < FNN_POLICY_FIXED || policy > FNN_POLICY_CONTRAST)
         return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_INVALID, "unknown policy %d",
                          policy);
     if (isnan(param))
@@ -139,6 +139,10 @@ int fnn__apply_policy(fnn_model *m, const fnn_dataset *forget, int policy, doubl
     if (policy == FNN_POLICY_FIXED && !(param > 0))
         return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_INVALID,
                          "the fixed policy's tau must be > 0, got %g", param);
+    if (policy == FNN_POLICY_CONTRAST && !contrast)
+        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_INVALID,
+                         "the contrast policy needs retain samples to contrast the forget set "
+                         "with: fnn_model_forget() provides them");
     int by_rank = policy >= FNN_POLICY_RANK;
     int rc;
     /* Every rank and rate is computed before the model changes. */
@@ -155,6 +159,22 @@ int fnn__apply_policy(fnn_model *m, const fnn_dataset *forget, int policy, doubl
         }
         if ((rc = fnn__mean_preactivations(m, forget, means, flops)))
             goto done;
+        if (policy == FNN_POLICY_CONTRAST) {
+            /* Activity on the forget set beyond that on the retain samples. */
+            double **base = alloc_means(m);
+            if (!base) {
+                rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM, "out of memory");
+                goto done;
+            }
+            if ((rc = check_rank_data(m, contrast)) == FNN_OK &&
+                (rc = fnn__mean_preactivations(m, contrast, base, flops)) == FNN_OK)
+                for (size_t k = 0; k < m->n_fl; k++)
+                    for (uint32_t j = 0; j < m->fl[k].units; j++)
+                        means[k][j] -= base[k][j];
+            free_means(m, base);
+            if (rc)
+                goto done;
+        }
     }
     fnn__rng rng;
     fnn__rng_seed(&rng, seed);
@@ -220,16 +240,52 @@ FNN_API int fnn_model_apply_policy(fnn_model *m, const fnn_dataset *forget, int 
 {
     if (!m)
         return FNN_E_NULL;
-    return fnn__apply_policy(m, forget, policy, param, seed, NULL);
+    return fnn__apply_policy(m, forget, NULL, policy, param, seed, NULL);
 }
 
-void fnn__spare_output(fnn_model *m)
+void fnn__decay_layers(fnn_model *m, int which)
 {
-    if (m->n_fl < 2)
+    if (m->n_fl < 2 || which == FNN__DECAY_ALL)
         return;
-    fnn__flayer *F = &m->fl[m->n_fl - 1];
-    for (uint32_t j = 0; j < F->units; j++)
-        F->tau[j] = INFINITY;
-    F->on = 0;
+    for (size_t k = 0; k < m->n_fl; k++) {
+        int last = k + 1 == m->n_fl;
+        if (last ? which != FNN__DECAY_HIDDEN : which != FNN__DECAY_OUTPUT)
+            continue; /* this layer keeps its decay */
+        fnn__flayer *F = &m->fl[k];
+        for (uint32_t j = 0; j < F->units; j++)
+            F->tau[j] = INFINITY;
+        F->on = 0;
+    }
     fnn__model_update_decay(m);
+}
+
+float **fnn__save_taus(const fnn_model *m)
+{
+    float **saved = calloc(m->n_fl ? m->n_fl : 1, sizeof *saved);
+    if (!saved)
+        return NULL;
+    for (size_t k = 0; k < m->n_fl; k++) {
+        if (!(saved[k] = malloc(m->fl[k].units * sizeof **saved))) {
+            fnn__free_taus(m, saved);
+            return NULL;
+        }
+        memcpy(saved[k], m->fl[k].tau, m->fl[k].units * sizeof **saved);
+    }
+    return saved;
+}
+
+void fnn__restore_taus(fnn_model *m, float *const *saved)
+{
+    for (size_t k = 0; k < m->n_fl; k++) {
+        memcpy(m->fl[k].tau, saved[k], m->fl[k].units * sizeof **saved);
+        m->fl[k].on = 1;
+    }
+    fnn__model_update_decay(m);
+}
+
+void fnn__free_taus(const fnn_model *m, float **saved)
+{
+    for (size_t k = 0; saved && k < m->n_fl; k++)
+        free(saved[k]);
+    free(saved);
 }

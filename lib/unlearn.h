@@ -17,7 +17,7 @@ struct fnn_forget_options {
     char errmsg[FNN__ERRMSG_SIZE];
 };
 
-enum { FNN__REPORT_NKEYS = FNN_REPORT_MIA_AFTER + 1,
+enum { FNN__REPORT_NKEYS = FNN_REPORT_BUDGET_FLOPS + 1,
        FNN__PHASE_NKEYS = FNN_PHASE_HOLDOUT_ACC + 1 };
 
 typedef struct fnn__phase_rec {

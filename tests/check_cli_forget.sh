@@ -130,10 +130,12 @@ base=(forget --model "$model" --data "$data")
 
 # ---- --forget-class -------------------------------------------------------------
 
-# Repair on the whole retain set, 5 epochs a step: enough for 133 samples.
+# Repair on the whole retain set, 5 epochs a step, and a budget that pays for
+# it: enough for 133 samples.
 out=$tmp/class.fnn
-expect 0 "${base[@]}" --forget-class 1 --repair-fraction 1 --repair-epochs 5 --out "$out"
-has out "method fnn, policy rank"
+expect 0 "${base[@]}" --forget-class 1 --repair-samples 133 --repair-epochs 5 --budget 1 \
+    --out "$out"
+has out "method fnn, policy contrast (automatic)"
 has out "forget set: 67 samples (class 1)   retain set: 133 samples"
 has out "phase  kind     turn  t   epochs  seconds  forget*  retain*  test*"
 has out "* on fixed monitoring samples of at most 2000 samples per set (--eval-samples)"
@@ -151,13 +153,13 @@ check_that 'b >= 99 && a < 10' -v b="$(accuracy forget before)" -v a="$(accuracy
 check_that 'a >= 99' -v a="$(accuracy retain after)"
 # A third of the test set is class 1, now forgotten.
 check_that 'a >= 60 && a <= 70' -v a="$(accuracy 'test (all' after)"
-# One decay phase per clock step, the last at the final t; the phases'
-# epochs add up to the run's.
+# One decay phase per round, the last at the final t; the phases' epochs add
+# up to the run's.
 awk '
     $2 == "decay" { phases++; t = $4; epochs += $5 }
     /^target / { final = $0; sub(/.*final t /, "", final); sub(/,.*/, "", final)
                  total = $0; sub(/ epochs?,.*/, "", total); sub(/.*, /, "", total) }
-    END { exit !(phases > 0 && t == phases && final == t && total == epochs) }' \
+    END { exit !(phases > 0 && final == t && total == epochs) }' \
     "$tmp/out" || {
     show
     fail "phase lines do not match the summary"
@@ -167,10 +169,11 @@ after=$(accuracy 'test (all' after)
 expect 0 eval --model "$out" --data "$data"
 has_part out "accuracy $after%  "
 
-# Options reach the library: with a budget of t <= 3 and no repair, a class
-# is not forgotten and the run stops at t 3 after 3 phases of 0 epochs. The
-# model is saved, the run warns and exits 3.
-expect 3 "${base[@]}" --forget-class 2 --max-t 3 --repair-epochs 0 --out "$tmp/t3.fnn"
+# Options reach the library: with the output layer alone decaying, t = 1, 2,
+# 3 and no repair, a class is not forgotten and the run stops at t 3 after 3
+# phases of 0 epochs. The model is saved, the run warns and exits 3.
+expect 3 "${base[@]}" --forget-class 2 --decay-output 2 --t-start 1 --t-step 1 --max-t 3 \
+    --repair-epochs 0 --out "$tmp/t3.fnn"
 has_part out "(reached: no), final t 3, 0 epochs, "
 has_part err "fnn: warning: the forget-set accuracy ("
 has_part err "did not reach its target (0.00%) by t = 3; the model was saved, exit status 3"
@@ -226,15 +229,15 @@ has err "fnn: forget: --forget-class and --forget-random exclude each other"
 expect 2 "${base[@]}" --forget-random 5 --forget-indices "$list" --out "$never"
 has err "fnn: forget: --forget-random and --forget-indices exclude each other"
 expect 2 "${base[@]}" --forget-class 1 --policy bogus --out "$never"
-has err "fnn: forget: --policy: policy must be fixed, ordered, rank, topk or random, got 'bogus'"
+has err "fnn: forget: --policy: policy must be fixed, ordered, rank, topk, random or contrast, or -1 (automatic), got 'bogus'"
 expect 2 "${base[@]}" --forget-class 1 --method bogus --out "$never"
 has err "fnn: forget: --method: method must be fnn, fnn-paper, retrain, finetune, neggrad, newton or none, got 'bogus'"
 expect 2 "${base[@]}" --forget-class 1 --procedure paper --out "$never"
 has err "fnn: forget: unknown option '--procedure'"
 expect 2 "${base[@]}" --forget-class 1 --target 1.5 --out "$never"
 has err "fnn: forget: --target: target must be a number in [0, 1], or -1 (automatic), got 1.5"
-expect 2 "${base[@]}" --forget-class 1 --decay-output 2 --out "$never"
-has err "fnn: forget: --decay-output: decay-output must be 0 or 1, or -1 (automatic), got 2"
+expect 2 "${base[@]}" --forget-class 1 --decay-output 3 --out "$never"
+has err "fnn: forget: --decay-output: decay-output must be an integer in 0..2, or -1 (automatic), got 3"
 expect 2 "${base[@]}" --forget-class 1 --lr 0 --out "$never"
 has err "fnn: forget: --lr: lr must be a number in (0, 1000000), got 0"
 expect 2 "${base[@]}" --forget-class 1 --tau 5 --out "$never"
@@ -286,11 +289,12 @@ has err "fnn: --forget-random 200: request_random: count 200 is not below the si
 # The help lists every option with the library's defaults.
 expect 0 forget --help
 for option in model data out forget-class forget-random forget-indices method policy \
-    tau topk max-t target repair-epochs repair-fraction turns learn-epochs unlearn-epochs \
+    tau topk max-t target repair-epochs repair-samples budget t-start t-step rank-samples \
+    monitor-samples turns learn-epochs unlearn-epochs \
     batch lr lr-gamma fold decay-output seed neggrad-alpha newton-l2 eval-samples; do
     has_part out "  --$option "
 done
-has out "  --max-t X           largest forgetting clock t: an integer in 1..1000000 [10]"
+has out "  --max-t X           largest forgetting clock t: an integer in 1..1000000 [32]"
 expect 0 --help
 has out "  forget    make a saved model forget part of its training data"
 
@@ -304,7 +308,10 @@ methods=$(awk '/^Methods/ { on = 1; next } on && /^$/ { exit }
 [ "$(echo "$methods" | wc -l)" -eq 7 ] || fail "expected 7 methods in the help, got: $methods"
 for method in $methods; do
     out=$tmp/m-$method.fnn
-    expect 0 "${base[@]}" --forget-class 2 --method "$method" --out "$out"
+    # 200 samples: fnn's default share of the training cannot pay for a repair.
+    budget=()
+    [ "$method" != fnn ] || budget=(--budget 1)
+    expect 0 "${base[@]}" --forget-class 2 --method "$method" "${budget[@]}" --out "$out"
     has_part out "method $method"
     [ -s "$out" ] || fail "--method $method did not save"
     expect 0 eval --model "$out" --data "$data"

@@ -277,6 +277,9 @@ START_TEST(test_posthoc_class_forgetting)
     fnn_forget_report *rep = NULL;
     ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
     ck_assert_int_eq(fnn_forget_report_create(&rep), FNN_OK);
+    /* Small data: a budget of a fifth of the training pays for the repair
+     * (on half the retain set per epoch: the deprecated key still works). */
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, 0.2), FNN_OK);
     ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_REPAIR_FRACTION, 0.5), FNN_OK);
     ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BATCH_SIZE, 16), FNN_OK);
     ck_assert_int_eq(fnn_model_forget(m, req, test, o, rep), FNN_OK);
@@ -296,13 +299,20 @@ START_TEST(test_posthoc_class_forgetting)
     ck_assert_int_eq(fnn_model_decay_enabled(m, 0), 0);
     size_t phases = fnn_forget_report_num_phases(rep);
     ck_assert_uint_ge(phases, 1);
+    /* The clock starts at 4 for a class; a second round at the same t adds
+     * the hidden layers, later rounds step by 2. The run kept within its
+     * budget. */
     ck_assert_int_eq(fnn_forget_report_get(rep, FNN_REPORT_FINAL_T, &v), FNN_OK);
-    ck_assert_double_eq(v, (double)phases);
+    ck_assert_double_eq(v, phases < 2 ? 4.0 : 4.0 + 2.0 * (double)(phases - 2));
+    double budget, spent;
+    ck_assert_int_eq(fnn_forget_report_get(rep, FNN_REPORT_BUDGET_FLOPS, &budget), FNN_OK);
+    ck_assert_int_eq(fnn_forget_report_get(rep, FNN_REPORT_METHOD_FLOPS, &spent), FNN_OK);
+    ck_assert_double_le(spent, budget);
     for (size_t i = 0; i < phases; i++) {
         ck_assert_int_eq(fnn_forget_report_phase(rep, i, FNN_PHASE_KIND, &v), FNN_OK);
         ck_assert_double_eq(v, FNN_PHASE_DECAY);
         ck_assert_int_eq(fnn_forget_report_phase(rep, i, FNN_PHASE_T, &v), FNN_OK);
-        ck_assert_double_eq(v, (double)(i + 1));
+        ck_assert_double_eq(v, i < 2 ? 4.0 : 4.0 + 2.0 * (double)(i - 1));
         ck_assert_int_eq(fnn_forget_report_phase(rep, i, FNN_PHASE_FLOPS, &v), FNN_OK);
         ck_assert_double_gt(v, 0);
     }
@@ -423,24 +433,27 @@ START_TEST(test_forget_validation)
     ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
     double v;
     ck_assert_int_eq(fnn_forget_options_get(o, FNN_FORGET_POLICY, &v), FNN_OK);
-    ck_assert_double_eq(v, FNN_POLICY_RANK);
+    ck_assert_double_eq(v, -1);
     struct {
         int key;
         double value;
     } bad[] = {
-        {FNN_FORGET_PROCEDURE, 2}, {FNN_FORGET_POLICY, 5},   {FNN_FORGET_TAU, 0},
+        {FNN_FORGET_PROCEDURE, 2}, {FNN_FORGET_POLICY, 6},   {FNN_FORGET_TAU, 0},
         {FNN_FORGET_TOPK, 0},      {FNN_FORGET_MAX_T, 0},    {FNN_FORGET_TARGET, 1.5},
         {FNN_FORGET_TARGET, -0.5}, {FNN_FORGET_REPAIR_FRACTION, 0},
         {FNN_FORGET_TURNS, 0},     {FNN_FORGET_UNLEARN_EPOCHS, 0},
         {FNN_FORGET_BATCH_SIZE, 0}, {FNN_FORGET_LR_GAMMA, 0}, {FNN_FORGET_FOLD, 2},
         {FNN_FORGET_EVAL_SAMPLES, 0}, {FNN_FORGET_TOLERANCE, 2}, {FNN_FORGET_SEED, 0.5},
-        {FNN_FORGET_LEARNING_RATE, NAN}, {-1, 0}, {99, 0},
+        {FNN_FORGET_LEARNING_RATE, NAN}, {FNN_FORGET_BUDGET, 0}, {FNN_FORGET_BUDGET, 2},
+        {FNN_FORGET_T_START, 0}, {FNN_FORGET_T_STEP, 0}, {FNN_FORGET_RANK_SAMPLES, 0},
+        {FNN_FORGET_REPAIR_SAMPLES, 0.5}, {FNN_FORGET_MONITOR_SAMPLES, 0},
+        {FNN_FORGET_DECAY_OUTPUT, 3}, {-1, 0}, {99, 0},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(fnn_forget_options_set(o, bad[i].key, bad[i].value) == FNN_E_INVALID,
                       "key %d value %g accepted", bad[i].key, bad[i].value);
     ck_assert_int_eq(fnn_forget_options_get(o, FNN_FORGET_POLICY, &v), FNN_OK);
-    ck_assert_double_eq(v, FNN_POLICY_RANK);
+    ck_assert_double_eq(v, -1);
     fnn_forget_options_free(o);
     fnn_forget_request_free(req);
     fnn_model_free(m);

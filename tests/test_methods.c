@@ -157,6 +157,8 @@ static void run_method(int method, fnn_model *m, const fnn_dataset *train,
     fnn_forget_options *o = NULL;
     ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
     ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_METHOD, method), FNN_OK);
+    /* 400 samples: a fifth of the training pays for fnn's repair. */
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, 0.2), FNN_OK);
     ck_assert_msg(fnn_model_forget(m, req, test, o, rep) == FNN_OK, "%s: %s",
                   fnn_name(FNN_NAMES_METHOD, method), fnn_model_errmsg(m));
     ck_assert_double_eq(report(rep, FNN_REPORT_METHOD), method);
@@ -691,6 +693,134 @@ START_TEST(test_progress_and_cancel)
 }
 END_TEST
 
+/* ---- the fnn method's budget and layers ----------------------------------------------- */
+
+START_TEST(test_fnn_budget)
+{
+    /* Every FLOP of the method's work is within its budget, the budget is
+     * its share of the recipe's training, and never more than retraining. */
+    fnn_dataset *train = blobs(400, 8, 4, 1.0f, 1), *test = blobs(200, 8, 4, 1.0f, 2);
+    fnn_model *orig = trained(train, 20);
+    const double per = fnn_model_flops_per_sample(orig, 1);
+    const double recipe_flops = 20.0 * 400.0 * per, retrain_flops = 20.0 * 300.0 * per;
+    fnn_forget_request *req = NULL, *rnd = NULL;
+    ck_assert_int_eq(fnn_forget_request_from_class(&req, train, 2, NULL, 0), FNN_OK);
+    ck_assert_int_eq(fnn_forget_request_random(&rnd, train, 100, 9, NULL, 0), FNN_OK);
+    static const double budgets[] = {0.002, 0.01, 0.2, 0.75, 1.0};
+    for (size_t i = 0; i < sizeof budgets / sizeof budgets[0]; i++) {
+        for (int kind = 0; kind < 2; kind++) {
+            fnn_model *m = NULL;
+            fnn_forget_options *o = NULL;
+            fnn_forget_report *rep = NULL;
+            ck_assert_int_eq(fnn_model_clone(orig, &m), FNN_OK);
+            ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
+            ck_assert_int_eq(fnn_forget_report_create(&rep), FNN_OK);
+            ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, budgets[i]), FNN_OK);
+            /* A target out of reach: the run spends what it may. */
+            if (kind) {
+                ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_TARGET, 0), FNN_OK);
+                ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_TOLERANCE, 0), FNN_OK);
+                ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_T_START, 1), FNN_OK);
+                ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_T_STEP, 1), FNN_OK);
+            }
+            ck_assert_msg(fnn_model_forget(m, kind ? rnd : req, test, o, rep) == FNN_OK, "%s",
+                          fnn_model_errmsg(m));
+            if (kind)
+                ck_assert_double_eq(report(rep, FNN_REPORT_REACHED_TARGET), 0);
+            double want = fmin(budgets[i] * recipe_flops, retrain_flops);
+            ck_assert_double_eq_tol(report(rep, FNN_REPORT_BUDGET_FLOPS), want, want * 1e-12);
+            ck_assert_double_eq_tol(report(rep, FNN_REPORT_RETRAIN_FLOPS), retrain_flops,
+                                    retrain_flops * 1e-12);
+            ck_assert_msg(report(rep, FNN_REPORT_METHOD_FLOPS) <= want,
+                          "budget %g: %g FLOPs spent of %g", budgets[i],
+                          report(rep, FNN_REPORT_METHOD_FLOPS), want);
+            ck_assert_double_gt(report(rep, FNN_REPORT_METHOD_FLOPS), 0);
+            ck_assert_double_le(report(rep, FNN_REPORT_METHOD_FLOPS), retrain_flops);
+            fnn_forget_report_free(rep);
+            fnn_forget_options_free(o);
+            fnn_model_free(m);
+        }
+    }
+    /* A budget that cannot pay for the least run is refused before anything
+     * changes. */
+    fnn_model *m = NULL;
+    fnn_forget_options *o = NULL;
+    ck_assert_int_eq(fnn_model_clone(orig, &m), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, 1e-7), FNN_OK);
+    ck_assert_int_eq(fnn_model_forget(m, req, test, o, NULL), FNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "raise the budget"));
+    assert_same_bytes(orig, m);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, 0), FNN_E_INVALID);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, 1.5), FNN_E_INVALID);
+    fnn_forget_options_free(o);
+    fnn_model_free(m);
+    fnn_forget_request_free(req);
+    fnn_forget_request_free(rnd);
+    fnn_model_free(orig);
+    fnn_dataset_free(train);
+    fnn_dataset_free(test);
+}
+END_TEST
+
+START_TEST(test_fnn_layers)
+{
+    /* FNN_FORGET_DECAY_OUTPUT picks the layers that decay: 0 the hidden
+     * ones, 1 all, 2 the output layer; -1 the output layer for the first
+     * round, all of them from the second. Unfolded, the model shows which. */
+    fnn_dataset *train = blobs(400, 8, 4, 1.0f, 1), *test = blobs(200, 8, 4, 1.0f, 2);
+    fnn_model *orig = trained(train, 20);
+    size_t n_fl = fnn_model_num_forgetting_layers(orig);
+    ck_assert_uint_eq(n_fl, 3);
+    fnn_forget_request *cls = NULL, *rnd = NULL;
+    ck_assert_int_eq(fnn_forget_request_from_class(&cls, train, 2, NULL, 0), FNN_OK);
+    ck_assert_int_eq(fnn_forget_request_random(&rnd, train, 40, 3, NULL, 0), FNN_OK);
+    static const struct {
+        int value, class_request, hidden_on, output_on;
+    } cases[] = {
+        {0, 1, 1, 0}, {1, 1, 1, 1}, {2, 1, 0, 1}, {-1, 1, -1, 1}, {-1, 0, -1, 1}, {2, 0, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fnn_model *m = NULL;
+        fnn_forget_options *o = NULL;
+        ck_assert_int_eq(fnn_model_clone(orig, &m), FNN_OK);
+        ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
+        ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_DECAY_OUTPUT, cases[i].value),
+                         FNN_OK);
+        ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_FOLD, 0), FNN_OK);
+        ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, 0.2), FNN_OK);
+        fnn_forget_report *rep = NULL;
+        ck_assert_int_eq(fnn_forget_report_create(&rep), FNN_OK);
+        ck_assert_msg(fnn_model_forget(m, cases[i].class_request ? cls : rnd, test, o, rep) ==
+                          FNN_OK,
+                      "%s", fnn_model_errmsg(m));
+        size_t rounds = fnn_forget_report_num_phases(rep);
+        fnn_forget_report_free(rep);
+        for (size_t k = 0; k < n_fl; k++) {
+            int want = k + 1 == n_fl ? cases[i].output_on : cases[i].hidden_on;
+            if (want < 0)
+                want = rounds > 1;
+            ck_assert_msg(fnn_model_decay_enabled(m, k) == want,
+                          "case %zu: layer %zu decay %d, want %d", i, k,
+                          fnn_model_decay_enabled(m, k), want);
+            float tau[16];
+            uint32_t units = 0;
+            ck_assert_int_eq(fnn_model_forgetting_layer_units(m, k, &units), FNN_OK);
+            ck_assert_int_eq(fnn_model_get_tau(m, k, tau, 16), FNN_OK);
+            for (uint32_t j = 0; j < units; j++)
+                ck_assert(want ? isfinite(tau[j]) : isinf(tau[j]));
+        }
+        fnn_forget_options_free(o);
+        fnn_model_free(m);
+    }
+    fnn_forget_request_free(cls);
+    fnn_forget_request_free(rnd);
+    fnn_model_free(orig);
+    fnn_dataset_free(train);
+    fnn_dataset_free(test);
+}
+END_TEST
+
 /* ---- the normalising recipe --------------------------------------------------------- */
 
 START_TEST(test_normalize_folds)
@@ -775,6 +905,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_progress_and_cancel);
     tcase_add_test(tc, test_history_records);
     tcase_add_test(tc, test_sha256_vectors);
+    tcase_add_test(tc, test_fnn_budget);
+    tcase_add_test(tc, test_fnn_layers);
     suite_add_tcase(s, tc);
     tc = tcase_create("recipe");
     tcase_add_test(tc, test_normalize_folds);

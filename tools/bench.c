@@ -23,7 +23,8 @@
 
 #include "cli.h"
 
-enum { MAX_REQUESTS = 16, MAX_METHODS = 16, MAX_DATA = 8, MAX_ARCH = 8, MAX_CURVE = 64 };
+enum { MAX_REQUESTS = 16, MAX_METHODS = 16, MAX_VARIANTS = 32, MAX_DATA = 8, MAX_ARCH = 8,
+       MAX_CURVE = 64 };
 
 /* One request as given: class:C, random:N or random:P%. */
 struct request_arg {
@@ -31,6 +32,13 @@ struct request_arg {
     int is_class;
     uint64_t value;  /* class, or sample count */
     double percent;  /* > 0 for random:P% */
+};
+
+/* A --variant: a named row of one method with its own unlearning options. */
+struct variant {
+    char name[32];
+    int method;
+    const char *options; /* "KEY=VALUE,..." after the name, or "" */
 };
 
 struct config {
@@ -42,6 +50,8 @@ struct config {
     size_t n_req;
     int method[MAX_METHODS];
     size_t n_method;
+    struct variant var[MAX_VARIANTS];
+    size_t n_var;
     uint64_t epochs;     /* 0: the architecture's default */
     uint64_t seed, seeds;
     uint64_t holdout, pool;
@@ -57,7 +67,9 @@ struct row {
     const char *data, *arch, *request, *method;
     uint64_t seed;
     int method_id;
-    double seconds, speedup, flops;
+    int slot;                       /* the method's or variant's place in the run */
+    int variant;                    /* 1 for a --variant row */
+    double seconds, speedup, flops, budget_flops, retrain_flops;
     double forget, retain, heldout, test;
     double mia, mia_spread, auc, tpr_1, tpr_01;
     double lira_auc, lira_tpr_1, ulira_auc, ulira_tpr_1;
@@ -97,6 +109,9 @@ static struct opt bench_opts[] = {
                               "[class:3 and random:20%]"),
     OPT("methods", "LIST", "comma-separated method names; retrain, the reference, always "
                            "runs [every method]"),
+    OPT("variant", "NAME:K=V,...", "one more row, NAME: the method method=M [fnn] with these "
+                                   "unlearning options of fnn forget (e.g. "
+                                   "t4:t-start=4,budget=0.02); repeatable"),
     OPT("seed", "S", "first seed of the split, the original and every method [0]"),
     OPT("seeds", "N", "seeds S, S+1, ...: every table shows mean and standard deviation "
                       "[1]"),
@@ -115,7 +130,7 @@ static struct opt bench_opts[] = {
 };
 
 enum {
-    B_DATA, B_ARCH, B_REQUEST, B_METHODS, B_SEED, B_SEEDS, B_HOLDOUT, B_POOL,
+    B_DATA, B_ARCH, B_REQUEST, B_METHODS, B_VARIANT, B_SEED, B_SEEDS, B_HOLDOUT, B_POOL,
     B_SHADOWS, B_THREADS, B_CSV, B_JSON, B_PLOT, B_QUICK, B_FULL
 };
 
@@ -398,18 +413,78 @@ static int make_candidates(const struct req_sets *q, size_t n_req, size_t n_trai
     return EXIT_OK;
 }
 
-/* The forget options of method m with the bench's seed. */
-static fnn_forget_options *method_options(int m, uint64_t seed)
+/* Applies "KEY=VALUE,..." to o; on failure writes the message into err. */
+static int apply_variant(fnn_forget_options *o, const char *spec, char *err, size_t size)
+{
+    const char *p = spec;
+    while (*p) {
+        const char *e = strchr(p, ','), *eq = strchr(p, '=');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char key[64], value[64];
+        if (!eq || (size_t)(eq - p) >= len || (size_t)(eq - p) >= sizeof key ||
+            len - (size_t)(eq - p) - 1 >= sizeof value) {
+            snprintf(err, size, "expected KEY=VALUE, got '%.*s'", (int)len, p);
+            return FNN_E_INVALID;
+        }
+        memcpy(key, p, (size_t)(eq - p));
+        key[eq - p] = '\0';
+        memcpy(value, eq + 1, len - (size_t)(eq - p) - 1);
+        value[len - (size_t)(eq - p) - 1] = '\0';
+        int st = fnn_forget_options_parse(o, key, value);
+        if (st != FNN_OK) {
+            snprintf(err, size, "%s", fnn_forget_options_errmsg(o));
+            return st;
+        }
+        p += len + (e != NULL);
+    }
+    return FNN_OK;
+}
+
+/* The forget options of method m with the bench's seed, and a variant's
+ * options (may be NULL) on top. */
+static fnn_forget_options *method_options(int m, uint64_t seed, const struct variant *v)
 {
     fnn_forget_options *o = NULL;
+    char err[256];
     if (fnn_forget_options_create(&o) != FNN_OK)
         return NULL;
     if (fnn_forget_options_set(o, FNN_FORGET_METHOD, m) != FNN_OK ||
-        fnn_forget_options_set_u64(o, FNN_FORGET_SEED, seed) != FNN_OK) {
+        fnn_forget_options_set_u64(o, FNN_FORGET_SEED, seed) != FNN_OK ||
+        (v && apply_variant(o, v->options, err, sizeof err) != FNN_OK)) {
         fnn_forget_options_free(o);
         return NULL;
     }
     return o;
+}
+
+/* Parses NAME:KEY=VALUE,... into v, checking every option now. */
+static int parse_variant(const struct command *cmd, const char *s, struct variant *v)
+{
+    const char *colon = strchr(s, ':');
+    size_t len = colon ? (size_t)(colon - s) : strlen(s);
+    int m;
+    memset(v, 0, sizeof v[0]);
+    if (len == 0 || len >= sizeof v->name)
+        return usage_error(cmd, "bench: --variant: expected NAME:KEY=VALUE,..., got '%s'", s);
+    memcpy(v->name, s, len);
+    if (fnn_name_lookup(FNN_NAMES_METHOD, v->name, &m) == FNN_OK)
+        return usage_error(cmd, "bench: --variant: '%s' is a method's name; name the variant "
+                                "otherwise",
+                           v->name);
+    v->options = colon ? colon + 1 : "";
+    fnn_forget_options *o = NULL;
+    char err[256] = "";
+    if (fnn_forget_options_create(&o) != FNN_OK)
+        return fail(FNN_E_NOMEM, "", "checking --variant");
+    int st = apply_variant(o, v->options, err, sizeof err);
+    double method = FNN_METHOD_FNN;
+    if (st == FNN_OK)
+        fnn_forget_options_get(o, FNN_FORGET_METHOD, &method);
+    fnn_forget_options_free(o);
+    if (st != FNN_OK)
+        return usage_error(cmd, "bench: --variant %s: %s", v->name, err);
+    v->method = (int)method;
+    return EXIT_OK;
 }
 
 /* Runs every method of c on one request of one (data set, architecture,
@@ -420,9 +495,10 @@ static int run_request(const struct config *c, const char *data, const char *arc
                        const struct candidates *cand, size_t k_req, struct progress *prog,
                        struct rows *rows)
 {
-    for (size_t k = 0; k < c->n_method; k++) {
-        int m = c->method[k];
-        const char *name = fnn_name(FNN_NAMES_METHOD, m);
+    for (size_t k = 0; k < c->n_method + c->n_var; k++) {
+        const struct variant *v = k < c->n_method ? NULL : &c->var[k - c->n_method];
+        int m = v ? v->method : c->method[k];
+        const char *name = v ? v->name : fnn_name(FNN_NAMES_METHOD, m);
         struct row *r = add_row(rows);
         if (!r)
             return fail(FNN_E_NOMEM, "", "recording a row");
@@ -431,6 +507,8 @@ static int run_request(const struct config *c, const char *data, const char *arc
         r->request = request;
         r->method = name;
         r->method_id = m;
+        r->slot = (int)k;
+        r->variant = v != NULL;
         r->seed = seed;
         r->n_forget = q->n_forget;
         r->n_retain = fnn_dataset_size(q->retain);
@@ -438,7 +516,7 @@ static int run_request(const struct config *c, const char *data, const char *arc
         r->lira_auc = r->lira_tpr_1 = r->ulira_auc = r->ulira_tpr_1 = NAN;
         r->gap = r->speedup = NAN;
         fnn_model *u = NULL;
-        fnn_forget_options *o = method_options(m, seed);
+        fnn_forget_options *o = method_options(m, seed, v);
         fnn_forget_report *rep = NULL;
         int st = o ? fnn_forget_report_create(&rep) : FNN_E_NOMEM;
         if (st == FNN_OK)
@@ -459,6 +537,8 @@ static int run_request(const struct config *c, const char *data, const char *arc
         }
         r->seconds = report_value(rep, FNN_REPORT_METHOD_SECONDS);
         r->flops = report_value(rep, FNN_REPORT_METHOD_FLOPS);
+        r->budget_flops = report_value(rep, FNN_REPORT_BUDGET_FLOPS);
+        r->retrain_flops = report_value(rep, FNN_REPORT_RETRAIN_FLOPS);
         r->reached = report_value(rep, FNN_REPORT_REACHED_TARGET);
         r->final_t = report_value(rep, FNN_REPORT_FINAL_T);
         for (size_t i = 0; i < fnn_forget_report_num_phases(rep) && r->n_curve < MAX_CURVE;
@@ -506,7 +586,8 @@ static void relate(struct row *rows, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct row *ref = NULL;
         for (size_t j = 0; j < n && !ref; j++)
-            if (rows[j].method_id == FNN_METHOD_RETRAIN && rows[j].seed == rows[i].seed &&
+            if (rows[j].method_id == FNN_METHOD_RETRAIN && !rows[j].variant &&
+                rows[j].seed == rows[i].seed &&
                 rows[j].data == rows[i].data && rows[j].arch == rows[i].arch &&
                 rows[j].request == rows[i].request)
                 ref = &rows[j];
@@ -644,7 +725,7 @@ static struct stat2 stat_of(const struct row *rows, size_t n, const struct row *
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         if (r->data != g->data || r->arch != g->arch || r->request != g->request ||
-            r->method_id != g->method_id)
+            r->slot != g->slot)
             continue;
         double v = *(const double *)((const char *)r + offset);
         if (isnan(v))
@@ -678,6 +759,10 @@ static const char *cell(struct stat2 st, double scale, int decimals, char *buf, 
 static void print_tables(const struct config *c, const struct rows *rs)
 {
     const struct row *rows = rs->r;
+    int w = 10;
+    for (size_t i = 0; i < rs->n; i++)
+        if ((int)strlen(rows[i].method) > w)
+            w = (int)strlen(rows[i].method);
     for (size_t i = 0; i < rs->n; i++) {
         const struct row *g = &rows[i];
         /* The first row of each (data, arch, request) starts its table. */
@@ -692,7 +777,7 @@ static void print_tables(const struct config *c, const struct rows *rs)
                "against %zu held-out samples; %" PRIu64 " seed%s%s\n",
                g->data, g->arch, epochs, g->request, g->n_forget, g->n_retain, g->n_negative,
                c->seeds, c->seeds == 1 ? "" : "s", c->seeds > 1 ? ", mean±sd" : "");
-        printf("%-10s %13s %11s %13s %13s %13s %13s %13s %13s", "method", "seconds",
+        printf("%-*s %13s %11s %13s %13s %13s %13s %13s %13s", w, "method", "seconds",
                "speed-up", "forget %", "retain %", "held-out %", "test %", "MIA %", "AUC");
         if (c->shadows)
             printf(" %13s %13s", "LiRA AUC", "U-LiRA AUC");
@@ -705,12 +790,12 @@ static void print_tables(const struct config *c, const struct rows *rs)
             int seen = 0;
             for (size_t k = i; k < j && !seen; k++)
                 seen = rows[k].data == r->data && rows[k].arch == r->arch &&
-                       rows[k].request == r->request && rows[k].method_id == r->method_id;
+                       rows[k].request == r->request && rows[k].slot == r->slot;
             if (seen)
                 continue;
             char b[12][40];
             struct stat2 sp = stat_of(rows, rs->n, r, F(speedup));
-            printf("%-10s %13s %11s %13s %13s %13s %13s %13s %13s", r->method,
+            printf("%-*s %13s %11s %13s %13s %13s %13s %13s %13s", w, r->method,
                    cell(stat_of(rows, rs->n, r, F(seconds)), 1, 2, b[0], 40),
                    r->method_id == FNN_METHOD_NONE ? "-" : cell(sp, 1, 1, b[1], 40),
                    cell(stat_of(rows, rs->n, r, F(forget)), 100, 2, b[2], 40),
@@ -794,10 +879,18 @@ static int write_json(const struct config *c, const struct rows *rs, const char 
         jstr(f, "request", r->request, ", ");
         fprintf(f, "\"seed\": %" PRIu64 ", ", r->seed);
         jstr(f, "method", r->method, ", ");
+        if (r->variant) {
+            jstr(f, "variant_of", fnn_name(FNN_NAMES_METHOD, r->method_id), ", ");
+            jstr(f, "variant_options", c->var[r->slot - (int)c->n_method].options, ", ");
+        }
         fprintf(f, "\"epochs\": %" PRIu64 ", ", c->epochs ? c->epochs : default_epochs(r->arch));
         jnum(f, "seconds", r->seconds, ", ");
         jnum(f, "speedup", r->speedup, ", ");
         jnum(f, "flops", r->flops, ", ");
+        jnum(f, "budget_flops", r->budget_flops, ", ");
+        jnum(f, "retrain_flops", r->retrain_flops, ", ");
+        jnum(f, "reached_target", r->reached, ", ");
+        jnum(f, "final_t", r->final_t, ", ");
         jnum(f, "forget_acc", r->forget, ", ");
         jnum(f, "retain_acc", r->retain, ", ");
         jnum(f, "heldout_acc", r->heldout, ", ");
@@ -898,7 +991,7 @@ static int write_plot(const struct rows *rs, const char *path)
         int seen = 0;
         for (size_t k = 0; k < i && !seen; k++)
             seen = rows[k].data == r->data && rows[k].arch == r->arch &&
-                   rows[k].request == r->request && rows[k].method_id == r->method_id;
+                   rows[k].request == r->request && rows[k].slot == r->slot;
         if (!seen) {
             struct stat2 gap = stat_of(rows, rs->n, r, F(gap));
             struct stat2 sp = stat_of(rows, rs->n, r, F(speedup));
@@ -906,8 +999,8 @@ static int write_plot(const struct rows *rs, const char *path)
                 fprintf(fp, "%g %g %d \"%s\"\n", gap.mean, sp.mean, g + 1, r->method);
         }
         if (r->method_id == FNN_METHOD_FNN && r->n_curve && blocks < MAX_CURVE) {
-            snprintf(titles[blocks++], sizeof titles[0], "%s %s %s, seed %" PRIu64,
-                     base_name(r->data), r->arch, r->request, r->seed);
+            snprintf(titles[blocks++], sizeof titles[0], "%s %s %s %s, seed %" PRIu64,
+                     r->method, base_name(r->data), r->arch, r->request, r->seed);
             for (size_t k = 0; k < r->n_curve; k++)
                 fprintf(fc, "%g %g\n", r->curve_t[k], 100.0 * r->curve_acc[k]);
             fprintf(fc, "\n\n");
@@ -1082,6 +1175,16 @@ static int bench_main(const struct command *cmd, struct opt *o, struct config *c
     } else {
         for (size_t m = 0; m < fnn_names_count(FNN_NAMES_METHOD); m++)
             c.method[c.n_method++] = (int)m;
+    }
+    if (o[B_VARIANT].count > MAX_VARIANTS)
+        return usage_error(cmd, "bench: at most %d --variant options", MAX_VARIANTS);
+    for (size_t k = 0; k < o[B_VARIANT].count; k++) {
+        if (parse_variant(cmd, o[B_VARIANT].values[k], &c.var[c.n_var]))
+            return EXIT_USAGE;
+        for (size_t j = 0; j < c.n_var; j++)
+            if (strcmp(c.var[j].name, c.var[c.n_var].name) == 0)
+                return usage_error(cmd, "bench: --variant: '%s' given twice", c.var[j].name);
+        c.n_var++;
     }
     /* The reference runs first. */
     int has_retrain = 0;

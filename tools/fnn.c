@@ -613,7 +613,10 @@ static int cmd_forget(const struct command *cmd, int argc, char **argv)
     const char *method_name = fnn_name(FNN_NAMES_METHOD, (int)method);
     printf("model %s (%zu parameters)\n", spec, fnn_model_num_params(m));
     if (method == FNN_METHOD_FNN || method == FNN_METHOD_FNN_PAPER)
-        printf("method %s, policy %s\n", method_name, fnn_name(FNN_NAMES_POLICY, (int)policy));
+        printf("method %s, policy %s\n", method_name,
+               policy >= 0 ? fnn_name(FNN_NAMES_POLICY, (int)policy)
+               : method == FNN_METHOD_FNN ? "contrast (automatic)"
+                                          : "rank (automatic)");
     else
         printf("method %s\n", method_name);
     printf("forget set: %zu samples (%s)   retain set: %zu samples\n", n_forget, what,

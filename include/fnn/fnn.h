@@ -718,7 +718,10 @@ enum fnn_policy {
     FNN_POLICY_ORDERED = 1, /**< tau_i = i + 1 */
     FNN_POLICY_RANK = 2,    /**< tau_i = rank of neuron i on the forget set */
     FNN_POLICY_TOPK = 3,    /**< rank, and the K most active get tau = 1 */
-    FNN_POLICY_RANDOM = 4   /**< rank, and K seeded random neurons get tau = 1 */
+    FNN_POLICY_RANDOM = 4,  /**< rank, and K seeded random neurons get tau = 1 */
+    FNN_POLICY_CONTRAST = 5 /**< tau_i = rank of neuron i by its mean activation on
+                                 the forget set minus that on retain samples (only
+                                 through fnn_model_forget(), which has them) */
 };
 
 /** Sets tau on every forgetting layer by `policy` and turns their decay on.
@@ -847,7 +850,8 @@ enum fnn_procedure {
 enum fnn_forget_key {
     FNN_FORGET_PROCEDURE = 0,      /**< deprecated: FNN_FORGET_METHOD limited to
                                         fnn (0) and fnn-paper (1) */
-    FNN_FORGET_POLICY = 1,         /**< enum fnn_policy [RANK] */
+    FNN_FORGET_POLICY = 1,         /**< enum fnn_policy; -1 = automatic: fnn
+                                        CONTRAST, fnn-paper RANK [-1] */
     FNN_FORGET_TAU = 2,            /**< fixed policy tau > 0 [30] */
     FNN_FORGET_TOPK = 3,           /**< K at width 128 for topk/random, >= 1 [30] */
     FNN_FORGET_SEED = 4,           /**< integer seed of the run's random choices
@@ -855,12 +859,13 @@ enum fnn_forget_key {
                                         samples, and the inner training's seed unless
                                         that is set) [0]; all 64 bits through
                                         fnn_forget_options_set_u64() */
-    FNN_FORGET_MAX_T = 5,          /**< fnn budget: largest t, >= 1 [10] */
+    FNN_FORGET_MAX_T = 5,          /**< fnn: largest t, >= 1 [32] */
     FNN_FORGET_TARGET = 6,         /**< fnn forget-set accuracy target in [0, 1];
                                         -1 = automatic [-1] */
     FNN_FORGET_REPAIR_EPOCHS = 7,  /**< fnn repair epochs per step, >= 0 [1] */
-    FNN_FORGET_REPAIR_FRACTION = 8,/**< fnn share of the retain set per repair
-                                        epoch, (0, 1], at least 10 batches [0.1] */
+    FNN_FORGET_REPAIR_FRACTION = 8,/**< deprecated: fnn share of the retain set per
+                                        repair epoch, (0, 1]; when set, it replaces
+                                        FNN_FORGET_REPAIR_SAMPLES; -1 = unset [-1] */
     FNN_FORGET_TURNS = 9,          /**< fnn-paper T, >= 1 [10] */
     FNN_FORGET_LEARN_EPOCHS = 10,  /**< fnn-paper L, >= 0 [1] */
     FNN_FORGET_UNLEARN_EPOCHS = 11,/**< fnn-paper U, >= 1 [2] */
@@ -884,13 +889,28 @@ enum fnn_forget_key {
     FNN_FORGET_MAX_EXTRA_REPAIR = 20,/**< fnn: cap on those extra repair epochs per
                                         step, >= 0 [10] */
     FNN_FORGET_DECAY_OUTPUT = 21,  /**< 1: the last dense layer forgets too; 0: only the
-                                        hidden dense layers (all if there are none);
-                                        -1: per method, fnn-paper 1, fnn 0 [-1] */
+                                        hidden dense layers; 2: only the last dense
+                                        layer (with a single dense layer, it always
+                                        forgets); -1: per method, fnn-paper 1, fnn 2
+                                        [-1] */
     FNN_FORGET_METHOD = 22,        /**< enum fnn_method [FNN_METHOD_FNN] */
     FNN_FORGET_NEGGRAD_ALPHA = 23, /**< neggrad: weight alpha of the retain loss, in
                                         (0, 1); the forget loss gets 1 - alpha [0.999] */
-    FNN_FORGET_NEWTON_L2 = 24      /**< newton: L2 coefficient lambda of the output
+    FNN_FORGET_NEWTON_L2 = 24,     /**< newton: L2 coefficient lambda of the output
                                         layer's regularised mean loss, > 0 [0.001] */
+    FNN_FORGET_BUDGET = 25,        /**< fnn: FLOP budget as a fraction of the
+                                        training the model's recipe implies, in
+                                        (0, 1]; never more than retraining [0.01] */
+    FNN_FORGET_T_START = 26,       /**< fnn: the clock's first value, >= 1; -1 =
+                                        automatic: 4 for a class request, else 1 [-1] */
+    FNN_FORGET_T_STEP = 27,        /**< fnn: the clock's increment while the target
+                                        is not reached, >= 1 [2] */
+    FNN_FORGET_RANK_SAMPLES = 28,  /**< fnn: forget samples the neurons are ranked on,
+                                        >= 1 [1000] */
+    FNN_FORGET_REPAIR_SAMPLES = 29,/**< fnn: retain samples per repair epoch, >= 1
+                                        [5000] */
+    FNN_FORGET_MONITOR_SAMPLES = 30/**< fnn: forget and holdout samples that check
+                                        the target, >= 1 [1000] */
 };
 
 /** Unlearning progress callback, called after every optimizer step of the
@@ -970,9 +990,9 @@ enum fnn_report_key {
     FNN_REPORT_FLOPS = 1,             /**< matrix-product FLOPs of the whole run: training,
                                            ranking and every evaluation, the before and
                                            after measurements included */
-    FNN_REPORT_TARGET = 2,            /**< fnn: forget-set accuracy aimed at when the run
-                                           ended (an automatic target follows the
-                                           holdout sample's accuracy); NaN otherwise */
+    FNN_REPORT_TARGET = 2,            /**< fnn: forget-set accuracy aimed at (an
+                                           automatic target is the holdout sample's
+                                           accuracy before the run); NaN otherwise */
     FNN_REPORT_FINAL_T = 3,           /**< clock t at the end (before folding) */
     FNN_REPORT_EPOCHS = 4,            /**< training epochs run, any data set */
     FNN_REPORT_FORGET_ACC_BEFORE = 5,
@@ -999,7 +1019,10 @@ enum fnn_report_key {
                                            forget set against the holdout set (its samples
                                            of the class, for a class request), before;
                                            NaN without a holdout set */
-    FNN_REPORT_MIA_AFTER = 22         /**< the same, after */
+    FNN_REPORT_MIA_AFTER = 22,        /**< the same, after */
+    FNN_REPORT_BUDGET_FLOPS = 23      /**< fnn: the FLOP budget the method's work kept
+                                           within (FNN_FORGET_BUDGET); NaN for the
+                                           other methods */
 };
 
 /** Keys of fnn_forget_report_phase(). */
