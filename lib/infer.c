@@ -128,3 +128,66 @@ FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, f
     fnn__infer_out o = {.losses = out, .check_finite = 1};
     return rc ? rc : fnn__infer(m, ds, &o);
 }
+
+/* ---- raw arrays ------------------------------------------------------------------ */
+
+/* A data set over the caller's n samples of m's input shape, for the length
+ * of one call: the features are borrowed, the labels (may be NULL) checked
+ * against m's classes and copied. Message on m. */
+static int array_set(const fnn_model *m, const void *x, int dtype, const int32_t *labels,
+                     size_t n, const char *what, fnn_dataset **ds)
+{
+    char err[FNN__ERRMSG_SIZE];
+    if (!m)
+        return FNN_E_NULL;
+    int rc = fnn__dataset_borrow(ds, x, dtype, labels, n, m->spec.in_h, m->spec.in_w,
+                                 m->spec.in_c, m->num_classes, what, err, sizeof err);
+    return rc == FNN_OK ? FNN_OK : fnn__model_fail(m, rc, "%s", err);
+}
+
+FNN_API int fnn_model_predict_array(const fnn_model *m, const void *x, int dtype, size_t n,
+                                    int32_t *out, size_t out_n)
+{
+    fnn_dataset *ds = NULL;
+    int rc = array_set(m, x, dtype, NULL, n, "predict_array", &ds);
+    if (rc == FNN_OK)
+        rc = fnn_model_predict(m, ds, out, out_n);
+    fnn_dataset_free(ds);
+    return rc;
+}
+
+FNN_API int fnn_model_predict_proba_array(const fnn_model *m, const void *x, int dtype,
+                                          size_t n, float *out, size_t out_n)
+{
+    fnn_dataset *ds = NULL;
+    int rc = array_set(m, x, dtype, NULL, n, "predict_proba_array", &ds);
+    if (rc == FNN_OK)
+        rc = fnn_model_predict_proba(m, ds, out, out_n);
+    fnn_dataset_free(ds);
+    return rc;
+}
+
+FNN_API int fnn_model_logits_array(const fnn_model *m, const void *x, int dtype, size_t n,
+                                   float *out, size_t out_n)
+{
+    fnn_dataset *ds = NULL;
+    int rc = array_set(m, x, dtype, NULL, n, "logits_array", &ds);
+    if (rc == FNN_OK)
+        rc = fnn_model_logits(m, ds, out, out_n);
+    fnn_dataset_free(ds);
+    return rc;
+}
+
+FNN_API int fnn_model_sample_losses_array(const fnn_model *m, const void *x, int dtype,
+                                          const int32_t *labels, size_t n, float *out,
+                                          size_t out_n)
+{
+    if (m && !labels)
+        return fnn__model_fail(m, FNN_E_NULL, "sample_losses_array: labels is NULL");
+    fnn_dataset *ds = NULL;
+    int rc = array_set(m, x, dtype, labels, n, "sample_losses_array", &ds);
+    if (rc == FNN_OK)
+        rc = fnn_model_sample_losses(m, ds, out, out_n);
+    fnn_dataset_free(ds);
+    return rc;
+}
