@@ -5,12 +5,14 @@
 # pkg-config alone (once linked to libfnn.so, once to libfnn.a with
 # `pkg-config --static`), runs both, and runs the installed fnn CLI on its
 # model. Then the installed tree is moved to a temporary prefix of its own,
-# where `fnn version` must run without LD_LIBRARY_PATH: what is installed
-# finds the library relative to itself.
+# where `fnn version` must run and `import fnn` must work with
+# /usr/bin/python3, neither with LD_LIBRARY_PATH: what is installed finds
+# the library relative to itself.
 #
 # Usage: tests/check_install.sh BUILDDIR [EXAMPLE_C]
-# EXAMPLE_C defaults to docs/example.c beside this script. CC (default cc)
-# and MESON (default meson) may be set in the environment.
+# EXAMPLE_C defaults to docs/example.c beside this script. CC (default cc),
+# MESON (default meson) and PYTHON (default /usr/bin/python3) may be set in
+# the environment.
 set -euo pipefail
 
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
@@ -26,6 +28,7 @@ example=${2:-$here/../docs/example.c}
 }
 meson=${MESON:-meson}
 cc=${CC:-cc}
+python=${PYTHON:-/usr/bin/python3}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -165,4 +168,34 @@ loaded=$(printf '%s\n' "$deps" | sed -n 's/^[[:space:]]*libfnn\.so\.0 => \([^ ]*
     fail "$cli does not load $moved_lib/libfnn.so.0: $(printf '%s\n' "$deps" | grep libfnn)"
 echo "ok: fnn version runs from the prefix $moved without LD_LIBRARY_PATH"
 
+init=$(find "$moved" -path '*/fnn/__init__.py' -type f)
+if [ -z "$init" ]; then
+    echo "skip: no Python package installed (configured with -Dpython=false?)"
+elif ! "$python" -c 'import numpy' 2>/dev/null; then
+    echo "skip: $python has no NumPy (apt-get install python3-numpy)"
+else
+    pydir=$(dirname "$(dirname "$init")")
+    (cd "$tmp" && run env -u FNN_LIBRARY PKG_CONFIG_PATH= PYTHONPATH="$pydir" \
+        PYTHONDONTWRITEBYTECODE=1 "$python" -c '
+import sys
+import numpy as np
+import fnn
+print(fnn.library_path)
+print(fnn.library_version())
+x = np.arange(64, dtype=np.uint8).reshape(16, 4)
+y = (np.arange(16) % 2).astype(np.int32)
+ds = fnn.Dataset.from_arrays(x, y, 2)
+m = fnn.Model("input:4,dense:2", seed=1)
+m.train(ds, epochs=2)
+print(len(m.predict(x)), ds.borrowed)
+')
+    got_lib=$(sed -n 1p "$tmp/out")
+    case "$got_lib" in
+    "$moved_lib"/libfnn.so.0) ;;
+    *) fail "import fnn loaded '$got_lib', not $moved_lib/libfnn.so.0" ;;
+    esac
+    [ "$(sed -n 2p "$tmp/out")" = "$version" ] || fail "import fnn: $(cat "$tmp/out")"
+    [ "$(sed -n 3p "$tmp/out")" = "16 True" ] || fail "import fnn: $(cat "$tmp/out")"
+    echo "ok: import fnn with $python from $pydir loads $got_lib"
+fi
 echo "ok: install check passed"
