@@ -352,8 +352,8 @@ FNN_API int fnn_dataset_borrow_arrays(fnn_dataset **out, const void *features, i
                                       uint32_t cols, uint32_t channels,
                                       uint32_t num_classes, char *err, size_t err_size)
 {
-    return from_arrays(out, features, dtype, labels, n, rows, cols, channels, num_classes,
-                       1, "borrow_arrays", err, err_size);
+    return fnn__dataset_borrow(out, features, dtype, labels, n, rows, cols, channels,
+                               num_classes, "borrow_arrays", err, err_size);
 }
 
 /* Parses one IDX file image into *idx, naming it in messages. */

@@ -7,7 +7,7 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from ._core import Progress, check_err, find_key, from_number, raise_for, run, to_number
+from ._core import Handle, Progress, check_err, find_key, from_number, run, to_number
 from ._dataset import Dataset
 from ._lib import ATTACK_PROGRESS_FN, FORGET_PROGRESS_FN, err_buffer, lib, ptr
 from ._model import Model
@@ -65,14 +65,17 @@ def avg_gap(method, reference) -> float:
     return gap.value
 
 
-class Attack:
+class Attack(Handle):
     """LiRA (or, from ``unlearn()``, U-LiRA) on models like ``model``, with
     shadows trained on halves of ``universe`` and the candidates
     ``universe[candidates]``. Options by name (``fnn.attack_keys()``):
     ``Attack(model, universe, cand, shadows=16, threads=2)``."""
 
+    _free = lib.fnn_attack_free
+    _errmsg = lib.fnn_attack_errmsg
+    _what = "attack"
+
     def __init__(self, model: Model, universe: Dataset, candidates, _handle=None, **values):
-        self._universe = universe  # keeps borrowed memory alive
         if _handle is None:
             cand = np.ascontiguousarray(candidates, dtype=np.uint32)
             out = ctypes.c_void_p()
@@ -85,32 +88,9 @@ class Attack:
             self._n = cand.size
         else:
             self._n = int(candidates)
-        self._h = _handle
+        super().__init__(_handle, keep=universe)  # borrowed memory stays alive
         for name, value in values.items():
             self[name] = value
-
-    @property
-    def _handle(self) -> int:
-        if not self._h:
-            raise ValueError("the attack is closed")
-        return self._h
-
-    def close(self) -> None:
-        if getattr(self, "_h", None):
-            lib.fnn_attack_free(self._h)
-            self._h = None
-
-    def __enter__(self) -> "Attack":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
-    def _fail(self, status: int, call: str) -> None:
-        raise_for(status, lambda: lib.fnn_attack_errmsg(self._h), call)
 
     def __setitem__(self, name: str, value) -> None:
         key = find_key("attack", name)
@@ -174,7 +154,7 @@ class Attack:
                 opts.close()
         # The new attack inherited the progress callback installed meanwhile.
         lib.fnn_attack_set_progress(out.value, ATTACK_PROGRESS_FN(), None)
-        return Attack(None, self._universe, self._n, _handle=out.value)
+        return Attack(None, self._keep, self._n, _handle=out.value)
 
     def scores(self, target: Model) -> np.ndarray:
         """Per-candidate membership scores of ``target`` (higher: more likely IN)."""

@@ -73,6 +73,50 @@ def check_err(status: int, err, call: str) -> None:
     raise_for(status, err, call)
 
 
+# ---- handles -------------------------------------------------------------------
+
+class Handle:
+    """An owned library handle, freed by close(), at the end of a with block
+    or by the garbage collector. Subclasses name the library's destructor
+    (``_free``), the handle's message (``_errmsg``, or None) and what they
+    are (``_what``)."""
+
+    _free: Optional[Callable] = None
+    _errmsg: Optional[Callable] = None
+    _what = "handle"
+
+    def __init__(self, handle: int, owned: bool = True, keep=None):
+        self._h = handle
+        self._owned = owned  # False: another object owns the handle
+        self._keep = keep    # what must outlive the handle (borrowed memory, an owner)
+
+    @property
+    def _handle(self) -> int:
+        if not self._h:
+            raise ValueError(f"the {self._what} is closed")
+        return self._h
+
+    def close(self) -> None:
+        """Frees the handle (harmless when already closed)."""
+        if getattr(self, "_h", None) and self._owned:
+            type(self)._free(self._h)
+        self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _fail(self, status: int, call: str) -> None:
+        """Raises FnnError with the handle's message for a failed status."""
+        errmsg = type(self)._errmsg
+        raise_for(status, (lambda: errmsg(self._h)) if errmsg else "", call)
+
+
 # ---- names -------------------------------------------------------------------
 
 def _kind(kind) -> int:

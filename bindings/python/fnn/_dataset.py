@@ -8,7 +8,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._core import check_err, lookup, raise_for
+from ._core import Handle, check_err, lookup
 from ._lib import err_buffer, lib, ptr
 
 __all__ = ["Dataset", "dtype_code", "as_features"]
@@ -68,7 +68,7 @@ def _shape_of(x: np.ndarray, shape: Optional[Sequence[int]]) -> Tuple[int, int, 
     return n, int(rows), int(cols), int(channels)
 
 
-class Dataset:
+class Dataset(Handle):
     """An immutable collection of samples, with or without labels.
 
     A data set made from a NumPy array reads the array in place when it is
@@ -82,10 +82,13 @@ class Dataset:
     garbage collector.
     """
 
-    def __init__(self, handle: int, owner=None, borrowed: bool = False):
-        # Not for users: see the class methods.
-        self._h = handle
-        self._owner = owner      # what keeps borrowed memory alive
+    _free = lib.fnn_dataset_free
+    _errmsg = lib.fnn_dataset_errmsg
+    _what = "data set"
+
+    def __init__(self, handle: int, keep=None, borrowed: bool = False):
+        # Not for users: see the class methods. keep: the array read in place.
+        super().__init__(handle, keep=keep)
         self.borrowed = borrowed
 
     # ---- constructors ------------------------------------------------------
@@ -141,33 +144,7 @@ class Dataset:
                       channels, num_classes or 0)
         # The data set reads x in place unless copy; it is the caller's own
         # array unless it had to be converted.
-        return cls(h, owner=None if copy else x, borrowed=not copy and x is given)
-
-    # ---- life ------------------------------------------------------------------
-
-    @property
-    def _handle(self) -> int:
-        if not self._h:
-            raise ValueError("the data set is closed")
-        return self._h
-
-    def close(self) -> None:
-        """Frees the data set; views made from it stay valid."""
-        if getattr(self, "_h", None):
-            lib.fnn_dataset_free(self._h)
-            self._h = None
-
-    def __enter__(self) -> "Dataset":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
-    def _fail(self, status: int, call: str) -> None:
-        raise_for(status, lambda: lib.fnn_dataset_errmsg(self._h), call)
+        return cls(h, keep=None if copy else x, borrowed=not copy and x is given)
 
     # ---- queries ------------------------------------------------------------------
 
@@ -218,7 +195,7 @@ class Dataset:
         out = ctypes.c_void_p()
         self._fail(lib.fnn_dataset_subset(self._handle, ptr(idx, ctypes.c_uint32), idx.size,
                                           ctypes.byref(out)), "fnn_dataset_subset")
-        return Dataset(out.value, owner=self._owner, borrowed=self.borrowed)
+        return Dataset(out.value, keep=self._keep, borrowed=self.borrowed)
 
     def split(self, fraction: float, seed: int = 0) -> Tuple["Dataset", "Dataset"]:
         """Two views after a seeded shuffle: round(fraction * size) samples, then
@@ -226,8 +203,8 @@ class Dataset:
         a, b = ctypes.c_void_p(), ctypes.c_void_p()
         self._fail(lib.fnn_dataset_split(self._handle, fraction, seed, ctypes.byref(a),
                                          ctypes.byref(b)), "fnn_dataset_split")
-        return (Dataset(a.value, owner=self._owner, borrowed=self.borrowed),
-                Dataset(b.value, owner=self._owner, borrowed=self.borrowed))
+        return (Dataset(a.value, keep=self._keep, borrowed=self.borrowed),
+                Dataset(b.value, keep=self._keep, borrowed=self.borrowed))
 
     # ---- normalisation ---------------------------------------------------------------------
 

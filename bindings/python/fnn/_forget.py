@@ -7,20 +7,22 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ._core import check_err, name_of, names, raise_for
+from ._core import Handle, check_err, name_of, names, raise_for
 from ._dataset import Dataset
 from ._lib import err_buffer, lib, ptr
 
 __all__ = ["ForgetRequest", "Report"]
 
 
-class ForgetRequest:
+class ForgetRequest(Handle):
     """A request to forget part of a training set. It keeps the training set's
     storage (and a borrowed array) alive."""
 
+    _free = lib.fnn_forget_request_free
+    _what = "request"
+
     def __init__(self, handle: int, train: Dataset):
-        self._h = handle
-        self._train = train  # the owner of borrowed memory stays alive
+        super().__init__(handle, keep=train)  # borrowed memory stays alive
 
     @classmethod
     def _make(cls, train: Dataset, fn, *args) -> "ForgetRequest":
@@ -53,26 +55,6 @@ class ForgetRequest:
     def random(cls, train: Dataset, count: int, seed: int = 0) -> "ForgetRequest":
         """Forget ``count`` samples drawn without replacement by ``seed``."""
         return cls._make(train, lib.fnn_forget_request_random, count, seed)
-
-    @property
-    def _handle(self) -> int:
-        if not self._h:
-            raise ValueError("the request is closed")
-        return self._h
-
-    def close(self) -> None:
-        if getattr(self, "_h", None):
-            lib.fnn_forget_request_free(self._h)
-            self._h = None
-
-    def __enter__(self) -> "ForgetRequest":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
 
     def __len__(self) -> int:
         return int(lib.fnn_forget_request_size(self._handle))
@@ -108,7 +90,7 @@ class ForgetRequest:
     def _view(self, fn) -> Dataset:
         out = ctypes.c_void_p()
         raise_for(fn(self._handle, ctypes.byref(out)), "", fn.__name__)
-        return Dataset(out.value, owner=self._train._owner, borrowed=self._train.borrowed)
+        return Dataset(out.value, keep=self._keep._keep, borrowed=self._keep.borrowed)
 
     def forget_set(self) -> Dataset:
         return self._view(lib.fnn_forget_request_forget_set)
@@ -121,40 +103,21 @@ class ForgetRequest:
                 else "<fnn.ForgetRequest closed>")
 
 
-class Report:
+class Report(Handle):
     """What an unlearning run did and measured: ``report["forget-acc-after"]``,
     ``report.as_dict()``, ``report.phases()``; names from the library
     (``fnn.names("report-key")``, ``fnn.names("phase-key")``)."""
 
-    def __init__(self, _handle: Optional[int] = None, _borrowed: bool = False):
+    _free = lib.fnn_forget_report_free
+    _what = "report (a progress report is valid only during its callback)"
+
+    def __init__(self, _handle: Optional[int] = None, _owned: bool = True):
         if _handle is None:
             out = ctypes.c_void_p()
             raise_for(lib.fnn_forget_report_create(ctypes.byref(out)), "",
                       "fnn_forget_report_create")
             _handle = out.value
-        self._h = _handle
-        self._borrowed = _borrowed
-
-    @property
-    def _handle(self) -> int:
-        if not self._h:
-            raise ValueError("the report is closed (a progress report is valid only "
-                             "during its callback)")
-        return self._h
-
-    def close(self) -> None:
-        if getattr(self, "_h", None) and not self._borrowed:
-            lib.fnn_forget_report_free(self._h)
-        self._h = None
-
-    def __enter__(self) -> "Report":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+        super().__init__(_handle, owned=_owned)
 
     def __getitem__(self, name: str):
         keys = names("report-key")

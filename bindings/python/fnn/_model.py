@@ -9,7 +9,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ._core import Progress, check_err, lookup, name_of, names, raise_for, run
+from ._core import Handle, Progress, check_err, lookup, name_of, names, run
 from ._dataset import Dataset, as_features, dtype_code
 from ._forget import ForgetRequest, Report
 from ._lib import FORGET_PROGRESS_FN, PROGRESS_FN, err_buffer, lib, ptr, text
@@ -34,7 +34,7 @@ def _options(cls, options, values: dict):
     return options, False
 
 
-class Model:
+class Model(Handle):
     """A sequential network with a softmax cross-entropy head.
 
     ``Model("mlp", seed=1)`` or ``Model("input:28x28x1,dense:128,relu,dense:10")``;
@@ -44,6 +44,10 @@ class Model:
     format.
     """
 
+    _free = lib.fnn_model_free
+    _errmsg = lib.fnn_model_errmsg
+    _what = "model"
+
     def __init__(self, spec: str = "mlp", seed: int = 0, *, _handle: Optional[int] = None):
         if _handle is None:
             out = ctypes.c_void_p()
@@ -51,32 +55,7 @@ class Model:
             check_err(lib.fnn_model_create(ctypes.byref(out), spec.encode(), seed, err,
                                            len(err)), err, "fnn_model_create")
             _handle = out.value
-        self._h = _handle
-
-    # ---- life ----------------------------------------------------------------
-
-    @property
-    def _handle(self) -> int:
-        if not self._h:
-            raise ValueError("the model is closed")
-        return self._h
-
-    def close(self) -> None:
-        if getattr(self, "_h", None):
-            lib.fnn_model_free(self._h)
-            self._h = None
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
-    def _fail(self, status: int, call: str) -> None:
-        raise_for(status, lambda: lib.fnn_model_errmsg(self._h), call)
+        super().__init__(_handle)
 
     def clone(self) -> "Model":
         """A deep copy (parameters, forgetting state, recipe, history)."""
@@ -387,7 +366,7 @@ class Model:
         def on_progress(user, phase, step, done, total, so_far):
             if state.user is None:
                 return state.call()
-            view = Report(_handle=so_far, _borrowed=True)
+            view = Report(_handle=so_far, _owned=False)
             try:
                 return state.call(name_of("phase-kind", phase) or phase, step, done, total,
                                   view)

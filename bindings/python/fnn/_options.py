@@ -4,46 +4,28 @@ from __future__ import annotations
 import ctypes
 from typing import Dict, Iterator, Optional
 
-from ._core import Key, find_key, from_number, keys, lookup, raise_for, to_number
+from ._core import Handle, Key, find_key, from_number, keys, lookup, raise_for, to_number
 from ._lib import lib
 
 __all__ = ["TrainOptions", "ForgetOptions"]
 
 
-class _Options:
+class _Options(Handle):
     """An options handle: ``opts["lr"] = 0.05``, ``opts.set(batch=128)``,
     ``opts["optimizer"]`` -> "sgd". Names and domains are the library's
     (``fnn.train_keys()``, ``fnn.forget_keys()``); '_' may stand for '-'."""
 
     _kind = ""
-    _set = _get = _set_u64 = _get_u64 = _parse = _errmsg = _free = None
+    _prefix = ""  # the C functions' prefix: fnn_train_options, fnn_forget_options
 
-    def __init__(self, handle: int, owner=None):
-        self._h = handle
-        self._owner = owner  # a handle that owns this one, kept alive
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        for suffix in ("set", "get", "set_u64", "get_u64", "parse", "errmsg", "free"):
+            setattr(cls, "_" + suffix, getattr(lib, f"{cls._prefix}_{suffix}"))
+        cls._what = cls._kind + " options"
 
-    @property
-    def _handle(self) -> int:
-        if not self._h:
-            raise ValueError("the options are closed")
-        return self._h
-
-    def close(self) -> None:
-        if getattr(self, "_h", None) and self._owner is None:
-            type(self)._free(self._h)
-        self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
-    def _fail(self, status: int, call: str) -> None:
-        raise_for(status, lambda: type(self)._errmsg(self._h), call)
+    def _call(self, suffix: str, *args) -> int:
+        return getattr(type(self), "_" + suffix)(self._handle, *args)
 
     # ---- keys -----------------------------------------------------------------
 
@@ -54,22 +36,22 @@ class _Options:
         key = self._key(name)
         how, v = to_number(key, value)
         if how == "text":
-            status = type(self)._parse(self._handle, key.name.encode(), v.encode())
+            status = self._call("parse", key.name.encode(), v.encode())
         elif how == "u64":
-            status = type(self)._set_u64(self._handle, key.id, v)
+            status = self._call("set_u64", key.id, v)
         else:
-            status = type(self)._set(self._handle, key.id, v)
+            status = self._call("set", key.id, v)
         self._fail(status, f"{self._kind} option {key.name}")
 
     def __getitem__(self, name: str):
         key = self._key(name)
         if key.integer and key.hi > 2.0 ** 53:
             u = ctypes.c_uint64()
-            self._fail(type(self)._get_u64(self._handle, key.id, ctypes.byref(u)),
+            self._fail(self._call("get_u64", key.id, ctypes.byref(u)),
                        f"{self._kind} option {key.name}")
             return u.value
         d = ctypes.c_double()
-        self._fail(type(self)._get(self._handle, key.id, ctypes.byref(d)),
+        self._fail(self._call("get", key.id, ctypes.byref(d)),
                    f"{self._kind} option {key.name}")
         return from_number(key, d.value)
 
@@ -97,13 +79,7 @@ class TrainOptions(_Options):
     """
 
     _kind = "train"
-    _set = lib.fnn_train_options_set
-    _get = lib.fnn_train_options_get
-    _set_u64 = lib.fnn_train_options_set_u64
-    _get_u64 = lib.fnn_train_options_get_u64
-    _parse = lib.fnn_train_options_parse
-    _errmsg = lib.fnn_train_options_errmsg
-    _free = lib.fnn_train_options_free
+    _prefix = "fnn_train_options"
 
     def __init__(self, preset: Optional[str] = None, _handle: Optional[int] = None,
                  _owner=None, **values):
@@ -112,7 +88,7 @@ class TrainOptions(_Options):
             status = lib.fnn_train_options_create(ctypes.byref(out))
             raise_for(status, "", "fnn_train_options_create")
             _handle = out.value
-        super().__init__(_handle, _owner)
+        super().__init__(_handle, owned=_owner is None, keep=_owner)
         if preset is not None:
             lookup("preset", preset)  # a clear error listing the presets
             self._fail(lib.fnn_train_options_preset(self._handle, preset.encode()),
@@ -127,13 +103,7 @@ class ForgetOptions(_Options):
     ``fnn_forget_options_parse()`` does."""
 
     _kind = "forget"
-    _set = lib.fnn_forget_options_set
-    _get = lib.fnn_forget_options_get
-    _set_u64 = lib.fnn_forget_options_set_u64
-    _get_u64 = lib.fnn_forget_options_get_u64
-    _parse = lib.fnn_forget_options_parse
-    _errmsg = lib.fnn_forget_options_errmsg
-    _free = lib.fnn_forget_options_free
+    _prefix = "fnn_forget_options"
 
     def __init__(self, **values):
         out = ctypes.c_void_p()

@@ -7,35 +7,25 @@
 
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 
-/// Opaque handles.
-#[repr(C)]
-pub struct fnn_dataset {
-    _private: [u8; 0],
+/// Declares opaque handle types (never constructed on the Rust side).
+macro_rules! opaque {
+    ($($name:ident),*) => {$(
+        #[repr(C)]
+        pub struct $name {
+            _private: [u8; 0],
+        }
+    )*};
 }
-#[repr(C)]
-pub struct fnn_model {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct fnn_train_options {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct fnn_forget_request {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct fnn_forget_options {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct fnn_forget_report {
-    _private: [u8; 0],
-}
-#[repr(C)]
-pub struct fnn_attack {
-    _private: [u8; 0],
-}
+
+opaque!(
+    fnn_dataset,
+    fnn_model,
+    fnn_train_options,
+    fnn_forget_request,
+    fnn_forget_options,
+    fnn_forget_report,
+    fnn_attack
+);
 
 /// `fnn_progress_fn`: user, epoch, epochs, batch, batches, loss.
 pub type ProgressFn = unsafe extern "C" fn(*mut c_void, u32, u32, usize, usize, f32) -> c_int;

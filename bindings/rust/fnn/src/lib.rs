@@ -888,58 +888,16 @@ impl TrainOptions {
         Ok(o)
     }
 
-    fn errmsg(&self) -> String {
-        text(unsafe { sys::fnn_train_options_errmsg(self.raw) })
-    }
-
     /// Sets a key to a number (a named key takes its value's number).
     pub fn set(&mut self, name: &str, value: f64) -> Result<&mut TrainOptions> {
-        let k = key_id(Names::TrainKey, name)?;
-        check(
-            unsafe { sys::fnn_train_options_set(self.raw, k, value) },
-            || self.errmsg(),
-        )?;
+        self.set_key(key_id(Names::TrainKey, name)?, value)?;
         Ok(self)
     }
 
     /// Sets an integer key from 64 bits (a seed).
     pub fn set_u64(&mut self, name: &str, value: u64) -> Result<&mut TrainOptions> {
-        let k = key_id(Names::TrainKey, name)?;
-        check(
-            unsafe { sys::fnn_train_options_set_u64(self.raw, k, value) },
-            || self.errmsg(),
-        )?;
+        self.set_key_u64(key_id(Names::TrainKey, name)?, value)?;
         Ok(self)
-    }
-
-    /// Sets a key from text, as a command line gives it ("sgd", "0.05").
-    pub fn set_text(&mut self, name: &str, value: &str) -> Result<&mut TrainOptions> {
-        let (n, v) = (cstring(&name.replace('_', "-"))?, cstring(value)?);
-        check(
-            unsafe { sys::fnn_train_options_parse(self.raw, n.as_ptr(), v.as_ptr()) },
-            || self.errmsg(),
-        )?;
-        Ok(self)
-    }
-
-    pub fn get(&self, name: &str) -> Result<f64> {
-        let k = key_id(Names::TrainKey, name)?;
-        let mut v = 0.0;
-        check(
-            unsafe { sys::fnn_train_options_get(self.raw, k, &mut v) },
-            || self.errmsg(),
-        )?;
-        Ok(v)
-    }
-
-    pub fn get_u64(&self, name: &str) -> Result<u64> {
-        let k = key_id(Names::TrainKey, name)?;
-        let mut v = 0u64;
-        check(
-            unsafe { sys::fnn_train_options_get_u64(self.raw, k, &mut v) },
-            || self.errmsg(),
-        )?;
-        Ok(v)
     }
 }
 
@@ -994,10 +952,6 @@ impl ForgetOptions {
         Ok(o)
     }
 
-    fn errmsg(&self) -> String {
-        text(unsafe { sys::fnn_forget_options_errmsg(self.raw) })
-    }
-
     /// The inner training options.
     pub fn train(&mut self) -> TrainOptionsMut<'_> {
         TrainOptionsMut {
@@ -1009,12 +963,10 @@ impl ForgetOptions {
         }
     }
 
+    /// Sets a forget key, or else a training key of the inner options.
     pub fn set(&mut self, name: &str, value: f64) -> Result<&mut ForgetOptions> {
         match key_id(Names::ForgetKey, name) {
-            Ok(k) => check(
-                unsafe { sys::fnn_forget_options_set(self.raw, k, value) },
-                || self.errmsg(),
-            )?,
+            Ok(k) => self.set_key(k, value)?,
             Err(_) if lookup(Names::TrainKey, name).is_ok() => {
                 self.train().set(name, value)?;
             }
@@ -1023,12 +975,10 @@ impl ForgetOptions {
         Ok(self)
     }
 
+    /// `set` from 64 bits (a seed).
     pub fn set_u64(&mut self, name: &str, value: u64) -> Result<&mut ForgetOptions> {
         match key_id(Names::ForgetKey, name) {
-            Ok(k) => check(
-                unsafe { sys::fnn_forget_options_set_u64(self.raw, k, value) },
-                || self.errmsg(),
-            )?,
+            Ok(k) => self.set_key_u64(k, value)?,
             Err(_) if lookup(Names::TrainKey, name).is_ok() => {
                 self.train().set_u64(name, value)?;
             }
@@ -1036,26 +986,77 @@ impl ForgetOptions {
         }
         Ok(self)
     }
-
-    pub fn set_text(&mut self, name: &str, value: &str) -> Result<&mut ForgetOptions> {
-        let (n, v) = (cstring(&name.replace('_', "-"))?, cstring(value)?);
-        check(
-            unsafe { sys::fnn_forget_options_parse(self.raw, n.as_ptr(), v.as_ptr()) },
-            || self.errmsg(),
-        )?;
-        Ok(self)
-    }
-
-    pub fn get(&self, name: &str) -> Result<f64> {
-        let k = key_id(Names::ForgetKey, name)?;
-        let mut v = 0.0;
-        check(
-            unsafe { sys::fnn_forget_options_get(self.raw, k, &mut v) },
-            || self.errmsg(),
-        )?;
-        Ok(v)
-    }
 }
+
+/// The keyed accessors both options handles have, over their C functions.
+macro_rules! keyed_options {
+    ($t:ident, $kind:expr, $set:ident, $set_u64:ident, $parse:ident, $get:ident,
+     $get_u64:ident, $errmsg:ident) => {
+        impl $t {
+            fn errmsg(&self) -> String {
+                text(unsafe { sys::$errmsg(self.raw) })
+            }
+
+            fn set_key(&mut self, k: c_int, value: f64) -> Result<()> {
+                check(unsafe { sys::$set(self.raw, k, value) }, || self.errmsg())
+            }
+
+            fn set_key_u64(&mut self, k: c_int, value: u64) -> Result<()> {
+                check(unsafe { sys::$set_u64(self.raw, k, value) }, || {
+                    self.errmsg()
+                })
+            }
+
+            /// Sets a key from text, as a command line gives it ("sgd", "0.05").
+            pub fn set_text(&mut self, name: &str, value: &str) -> Result<&mut $t> {
+                let (n, v) = (cstring(&name.replace('_', "-"))?, cstring(value)?);
+                check(
+                    unsafe { sys::$parse(self.raw, n.as_ptr(), v.as_ptr()) },
+                    || self.errmsg(),
+                )?;
+                Ok(self)
+            }
+
+            pub fn get(&self, name: &str) -> Result<f64> {
+                let k = key_id($kind, name)?;
+                let mut v = 0.0;
+                check(unsafe { sys::$get(self.raw, k, &mut v) }, || self.errmsg())?;
+                Ok(v)
+            }
+
+            /// An integer key as 64 bits (a seed).
+            pub fn get_u64(&self, name: &str) -> Result<u64> {
+                let k = key_id($kind, name)?;
+                let mut v = 0u64;
+                check(unsafe { sys::$get_u64(self.raw, k, &mut v) }, || {
+                    self.errmsg()
+                })?;
+                Ok(v)
+            }
+        }
+    };
+}
+
+keyed_options!(
+    TrainOptions,
+    Names::TrainKey,
+    fnn_train_options_set,
+    fnn_train_options_set_u64,
+    fnn_train_options_parse,
+    fnn_train_options_get,
+    fnn_train_options_get_u64,
+    fnn_train_options_errmsg
+);
+keyed_options!(
+    ForgetOptions,
+    Names::ForgetKey,
+    fnn_forget_options_set,
+    fnn_forget_options_set_u64,
+    fnn_forget_options_parse,
+    fnn_forget_options_get,
+    fnn_forget_options_get_u64,
+    fnn_forget_options_errmsg
+);
 
 // ---- models -------------------------------------------------------------------------------
 
