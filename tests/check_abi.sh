@@ -34,7 +34,9 @@ for tool in abidw abidiff; do
 done
 [ -r "$lib" ] || { echo "$0: cannot read $lib" >&2; exit 2; }
 [ -d "$headers" ] || { echo "$0: no directory $headers" >&2; exit 2; }
-if ! readelf -S "$lib" | grep -q '\.debug_info'; then
+# Captured first: grep -q closing the pipe early would fail readelf under pipefail.
+sections=$(readelf -S "$lib")
+if ! grep -q '\.debug_info' <<<"$sections"; then
     echo "$0: $lib has no DWARF (the library is built with -g: lib/meson.build)" >&2
     exit 2
 fi
@@ -85,7 +87,7 @@ fi
 
 # The guard itself: a changed signature (fnn_model_num_classes returning a
 # double instead of a uint32_t) and a removed function must fail.
-dbl=$(sed -n "s/.*<type-decl name='double' [^>]*id='\([^']*\)'.*/\1/p" "$baseline" | head -n 1)
+dbl=$(perl -ne "if (/<type-decl name='double' [^>]*id='([^']*)'/) { print \$1; exit }" "$baseline")
 [ -n "$dbl" ] || { echo "$0: no double in $baseline" >&2; exit 2; }
 perl -0pe "s{(<function-decl name='fnn_model_num_classes'.*?<return type-id=')[^']*(')}{\${1}$dbl\${2}}s" \
     "$baseline" >"$tmp/changed.abi"

@@ -142,8 +142,9 @@ echo "ok: example linked to libfnn.a with pkg-config --static (test accuracy $ac
 
 # The installed CLI runs against the installed library and reads the model,
 # without LD_LIBRARY_PATH.
-readelf -d "$cli" | grep -q 'R.*PATH.*\$ORIGIN' ||
-    fail "bin/fnn has no \$ORIGIN run path: $(readelf -d "$cli" | grep -i path)"
+dynamic=$(readelf -d "$cli")
+grep -q 'R.*PATH.*\$ORIGIN' <<<"$dynamic" ||
+    fail "bin/fnn has no \$ORIGIN run path: $(grep -i path <<<"$dynamic")"
 run "$cli" version
 grep -qx "fnn $version (libfnn $version)" "$tmp/out" ||
     fail "fnn version printed '$(cat "$tmp/out")', expected fnn $version (libfnn $version)"
