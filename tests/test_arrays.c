@@ -12,7 +12,7 @@
 #include "internal.h"
 #include "testutil.h"
 
-/* ---- helpers ------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------- */
 
 /* n samples of dim bytes and labels in [0, classes): byte j of sample i is
  * (i * 37 + j * 11) % 256, so that every byte value occurs. */
@@ -86,7 +86,7 @@ static fnn_model *new_model(const char *spec)
     return m;
 }
 
-/* ---- copied arrays ----------------------------------------------------------------- */
+/* ---- copied arrays ----------------------------------------------------------------------- */
 
 START_TEST(v2_bytes_are_scaled_as_idx)
 {
@@ -280,7 +280,7 @@ START_TEST(borrow_errors)
 }
 END_TEST
 
-/* ---- borrowed arrays ------------------------------------------------------------------- */
+/* ---- borrowed arrays --------------------------------------------------------------------- */
 
 START_TEST(borrow_reads_caller_memory)
 {
@@ -423,7 +423,7 @@ START_TEST(borrow_lifetime)
 }
 END_TEST
 
-/* ---- data sets without labels --------------------------------------------------------------- */
+/* ---- data sets without labels ------------------------------------------------------------ */
 
 START_TEST(unlabelled)
 {
@@ -502,7 +502,7 @@ START_TEST(unlabelled)
 }
 END_TEST
 
-/* ---- inference on raw arrays ------------------------------------------------------------------ */
+/* ---- inference on raw arrays ------------------------------------------------------------- */
 
 START_TEST(array_inference_matches_datasets)
 {
@@ -593,7 +593,7 @@ START_TEST(array_inference_errors)
 }
 END_TEST
 
-/* ---- attack keys ------------------------------------------------------------------------------- */
+/* ---- attack keys ------------------------------------------------------------------------- */
 
 START_TEST(attack_key_domains)
 {

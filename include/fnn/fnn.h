@@ -1204,8 +1204,9 @@ FNN_API const char *fnn_model_history_version(const fnn_model *m, size_t i);
  * @return FNN_OK (also when the fnn target was not reached: see
  *         FNN_REPORT_REACHED_TARGET), FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE,
  *         FNN_E_STATE (retrain on a model without a recipe, see
- *         fnn_model_retrain(), or a holdout set without labels), FNN_E_NUMERIC (training diverged or a
- *         parameter became non-finite), FNN_E_CANCELLED (the progress callback
+ *         fnn_model_retrain(), or a holdout set without labels),
+ *         FNN_E_NUMERIC (training diverged or a parameter became
+ *         non-finite), FNN_E_CANCELLED (the progress callback
  *         stopped the run), FNN_E_NOMEM. On every failure the model is
  *         restored exactly as it was.
  * Thread-safety: uses m's workspace; the other handles are only read. */
