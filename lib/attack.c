@@ -20,12 +20,10 @@
 #include "internal.h"
 #include "mia.h"
 
-enum { ATTACK_NKEYS = FNN_ATTACK_PER_EXAMPLE_VARIANCE + 1 };
-
 /* Non-members given to a shadow's unlearning run (its automatic target). */
 #define SHADOW_HOLDOUT 10000u
 
-static const fnn__keydef attack_keys[ATTACK_NKEYS] = {
+const fnn__keydef fnn__attack_keys[FNN__ATTACK_NKEYS] = {
     [FNN_ATTACK_SHADOWS] = {"shadows", 16, 1, 4096, FNN_BOUND_INTEGER, -1, 0,
                             "shadow models, each on a random half of the universe"},
     [FNN_ATTACK_SEED] = {"seed", 0, 0, 18446744073709551616.0,
@@ -47,7 +45,7 @@ struct fnn_attack {
     uint32_t *cand;            /* n positions in universe */
     size_t n;
     int32_t *labels;           /* n candidate labels */
-    double v[ATTACK_NKEYS];
+    double v[FNN__ATTACK_NKEYS];
     uint64_t seed;
     fnn_attack_progress_fn progress;
     void *user;
@@ -154,8 +152,8 @@ FNN_API int fnn_attack_create(fnn_attack **out, const fnn_model *model,
                          "attack: shadows are trained with the model's recipe, and the model "
                          "records none");
     }
-    for (int k = 0; k < ATTACK_NKEYS; k++)
-        a->v[k] = attack_keys[k].dflt;
+    for (int k = 0; k < FNN__ATTACK_NKEYS; k++)
+        a->v[k] = fnn__attack_keys[k].dflt;
     a->n = n;
     a->cand = malloc(n * sizeof *a->cand);
     a->labels = malloc(n * sizeof *a->labels);
@@ -184,9 +182,9 @@ FNN_API int fnn_attack_set(fnn_attack *a, int key, double value)
 {
     if (!a)
         return FNN_E_NULL;
-    if (key < 0 || key >= ATTACK_NKEYS)
+    if (key < 0 || key >= FNN__ATTACK_NKEYS)
         return afail(a, FNN_E_INVALID, "unknown attack key %d", key);
-    int rc = fnn__key_check(&attack_keys[key], value, a->errmsg, sizeof a->errmsg);
+    int rc = fnn__key_check(&fnn__attack_keys[key], value, a->errmsg, sizeof a->errmsg);
     if (rc != FNN_OK)
         return rc;
     a->v[key] = value;
@@ -210,10 +208,28 @@ FNN_API int fnn_attack_get(const fnn_attack *a, int key, double *value)
 {
     if (!a || !value)
         return FNN_E_NULL;
-    if (key < 0 || key >= ATTACK_NKEYS)
+    if (key < 0 || key >= FNN__ATTACK_NKEYS)
         return FNN_E_INVALID;
     *value = a->v[key];
     return FNN_OK;
+}
+
+FNN_API int fnn_attack_key_bounds(int key, double *lo, double *hi, uint32_t *flags, int *names)
+{
+    if (key < 0 || key >= FNN__ATTACK_NKEYS)
+        return FNN_E_INVALID;
+    fnn__key_bounds(&fnn__attack_keys[key], lo, hi, flags, names);
+    return FNN_OK;
+}
+
+FNN_API size_t fnn_attack_key_describe(int key, char *buf, size_t size)
+{
+    if (key < 0 || key >= FNN__ATTACK_NKEYS) {
+        if (buf && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return fnn__key_describe(&fnn__attack_keys[key], buf, size);
 }
 
 FNN_API int fnn_attack_set_progress(fnn_attack *a, fnn_attack_progress_fn fn, void *user)

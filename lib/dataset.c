@@ -36,10 +36,10 @@ static int ds_fail(fnn_dataset *ds, int code, const char *fmt, ...)
 
 /* ---- storage -------------------------------------------------------------- */
 
-/* A store of n samples with room for their labels (pixels are attached by the
- * caller), holding one reference. */
+/* A store of n samples with room for their labels unless unlabelled (pixels
+ * are attached by the caller), holding one reference. */
 static fnn__store *store_new(size_t n, uint32_t rows, uint32_t cols, uint32_t channels,
-                             uint32_t num_classes, int kind)
+                             uint32_t num_classes, int kind, int unlabelled)
 {
     size_t bytes;
     if (fnn__mul(n, sizeof(int32_t), &bytes) != 0)
@@ -47,8 +47,7 @@ static fnn__store *store_new(size_t n, uint32_t rows, uint32_t cols, uint32_t ch
     fnn__store *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
-    st->labels = malloc(bytes);
-    if (!st->labels) {
+    if (!unlabelled && !(st->labels = malloc(bytes))) {
         free(st);
         return NULL;
     }
@@ -68,8 +67,7 @@ static void store_release(fnn__store *st)
 {
     if (atomic_fetch_sub_explicit(&st->refs, 1, memory_order_acq_rel) != 1)
         return;
-    free(st->u8);
-    free(st->f32);
+    free(st->owned);
     free(st->labels);
     free(st);
 }
@@ -228,66 +226,134 @@ void fnn__dataset_gather_range(const fnn_dataset *ds, size_t first, size_t count
 
 /* ---- constructors ---------------------------------------------------------- */
 
+/* What the three array constructors share: checks the arguments in the
+ * order fnn_dataset_from_arrays() documents and builds the data set, copying
+ * the features or (borrow) pointing at them; labels are always copied.
+ * `what` starts the messages. */
+static int from_arrays(fnn_dataset **out, const void *features, int dtype,
+                       const int32_t *labels, size_t n, uint32_t rows, uint32_t cols,
+                       uint32_t channels, uint32_t num_classes, int borrow,
+                       const char *what, char *err, size_t err_size)
+{
+    if (!out)
+        return fnn__fail(err, err_size, FNN_E_NULL, "%s: out is NULL", what);
+    *out = NULL;
+    if (!features)
+        return fnn__fail(err, err_size, FNN_E_NULL, "%s: features is NULL", what);
+    if (dtype != FNN_DTYPE_FLOAT32 && dtype != FNN_DTYPE_UINT8)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "%s: dtype %d is neither FNN_DTYPE_FLOAT32 (0) nor "
+                         "FNN_DTYPE_UINT8 (1)",
+                         what, dtype);
+    if (n == 0)
+        return fnn__fail(err, err_size, FNN_E_EMPTY, "%s: no samples (n is 0)", what);
+    if (n > FNN__MAX_SAMPLES)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "%s: %zu samples exceed the limit of %zu", what, n,
+                         FNN__MAX_SAMPLES);
+    if (rows == 0 || cols == 0 || channels == 0 || rows > FNN__MAX_DIM ||
+        cols > FNN__MAX_DIM || channels > FNN__MAX_DIM)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "%s: shape %lu x %lu x %lu: each must be in 1..%u", what,
+                         (unsigned long)rows, (unsigned long)cols, (unsigned long)channels,
+                         FNN__MAX_DIM);
+    uint64_t dim = (uint64_t)rows * cols * channels;
+    if (dim > FNN__MAX_FEATURES)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "%s: %llu features per sample exceed the limit of %u", what,
+                         (unsigned long long)dim, FNN__MAX_FEATURES);
+    if (labels && (num_classes == 0 || num_classes > FNN__MAX_CLASSES))
+        return fnn__fail(err, err_size, FNN_E_INVALID, "%s: num_classes %lu is outside 1..%u",
+                         what, (unsigned long)num_classes, FNN__MAX_CLASSES);
+    size_t width = dtype == FNN_DTYPE_UINT8 ? 1 : sizeof(float);
+    size_t count, bytes;
+    if (fnn__mul(n, (size_t)dim, &count) != 0 || fnn__mul(count, width, &bytes) != 0)
+        return fnn__fail(err, err_size, FNN_E_NOMEM,
+                         "%s: %zu samples of %llu features overflow", what, n,
+                         (unsigned long long)dim);
+    if (borrow && dtype == FNN_DTYPE_FLOAT32 && (uintptr_t)features % _Alignof(float) != 0)
+        return fnn__fail(err, err_size, FNN_E_INVALID,
+                         "%s: float32 features at %p are not aligned to %zu bytes", what,
+                         features, _Alignof(float));
+    for (size_t i = 0; labels && i < n; i++)
+        if (labels[i] < 0 || (uint32_t)labels[i] >= num_classes)
+            return fnn__fail(err, err_size, FNN_E_RANGE,
+                             "%s: label %ld at sample %zu is outside [0, %lu)", what,
+                             (long)labels[i], i, (unsigned long)num_classes);
+
+    int kind = dtype == FNN_DTYPE_UINT8 ? FNN__STORE_U8 : FNN__STORE_F32;
+    fnn__store *st =
+        store_new(n, rows, cols, channels, labels ? num_classes : 0, kind, !labels);
+    if (!st)
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "%s: cannot allocate %zu labels", what,
+                         n);
+    void *copy = NULL;
+    if (!borrow && !(copy = malloc(bytes))) {
+        store_release(st);
+        return fnn__fail(err, err_size, FNN_E_NOMEM,
+                         "%s: cannot allocate %zu bytes of features", what, bytes);
+    }
+    if (copy)
+        memcpy(copy, features, bytes);
+    const void *x = copy ? copy : features;
+    st->owned = copy;
+    if (kind == FNN__STORE_U8) {
+        st->u8 = x;
+    } else {
+        /* Checked in place (a copy is aligned; borrowed floats were checked). */
+        const float *f = st->f32 = x;
+        for (size_t k = 0; k < count; k++)
+            if (!isfinite(f[k])) {
+                fnn__fail(err, err_size, FNN_E_NUMERIC, "%s: feature %zu of sample %zu is %s",
+                          what, k % (size_t)dim, k / (size_t)dim,
+                          isnan(f[k]) ? "NaN" : "infinite");
+                store_release(st); /* frees the copy f points into */
+                return FNN_E_NUMERIC;
+            }
+    }
+    if (labels)
+        memcpy(st->labels, labels, n * sizeof(int32_t));
+    return ds_from_store(st, out, err, err_size);
+}
+
 FNN_API int fnn_dataset_from_arrays(fnn_dataset **out, const float *features,
                                     const int32_t *labels, size_t n, uint32_t rows,
                                     uint32_t cols, uint32_t channels,
                                     uint32_t num_classes, char *err, size_t err_size)
 {
-    if (!out)
-        return fnn__fail(err, err_size, FNN_E_NULL, "from_arrays: out is NULL");
-    *out = NULL;
-    if (!features || !labels)
-        return fnn__fail(err, err_size, FNN_E_NULL, "from_arrays: %s is NULL",
-                         features ? "labels" : "features");
-    if (n == 0)
-        return fnn__fail(err, err_size, FNN_E_EMPTY, "from_arrays: no samples (n is 0)");
-    if (n > FNN__MAX_SAMPLES)
-        return fnn__fail(err, err_size, FNN_E_INVALID,
-                         "from_arrays: %zu samples exceed the limit of %zu", n,
-                         FNN__MAX_SAMPLES);
-    if (rows == 0 || cols == 0 || channels == 0 || rows > FNN__MAX_DIM ||
-        cols > FNN__MAX_DIM || channels > FNN__MAX_DIM)
-        return fnn__fail(err, err_size, FNN_E_INVALID,
-                         "from_arrays: shape %lu x %lu x %lu: each must be in 1..%u",
-                         (unsigned long)rows, (unsigned long)cols,
-                         (unsigned long)channels, FNN__MAX_DIM);
-    uint64_t dim = (uint64_t)rows * cols * channels;
-    if (dim > FNN__MAX_FEATURES)
-        return fnn__fail(err, err_size, FNN_E_INVALID,
-                         "from_arrays: %llu features per sample exceed the limit of %u",
-                         (unsigned long long)dim, FNN__MAX_FEATURES);
-    if (num_classes == 0 || num_classes > FNN__MAX_CLASSES)
-        return fnn__fail(err, err_size, FNN_E_INVALID,
-                         "from_arrays: num_classes %lu is outside 1..%u",
-                         (unsigned long)num_classes, FNN__MAX_CLASSES);
-    size_t count, bytes;
-    if (fnn__mul(n, (size_t)dim, &count) != 0 ||
-        fnn__mul(count, sizeof(float), &bytes) != 0)
-        return fnn__fail(err, err_size, FNN_E_NOMEM,
-                         "from_arrays: %zu samples of %llu features overflow", n,
-                         (unsigned long long)dim);
-    for (size_t i = 0; i < n; i++)
-        if (labels[i] < 0 || (uint32_t)labels[i] >= num_classes)
-            return fnn__fail(err, err_size, FNN_E_RANGE,
-                             "from_arrays: label %ld at sample %zu is outside [0, %lu)",
-                             (long)labels[i], i, (unsigned long)num_classes);
-    for (size_t k = 0; k < count; k++)
-        if (!isfinite(features[k]))
-            return fnn__fail(err, err_size, FNN_E_NUMERIC,
-                             "from_arrays: feature %zu of sample %zu is %s",
-                             k % (size_t)dim, k / (size_t)dim,
-                             isnan(features[k]) ? "NaN" : "infinite");
-
-    fnn__store *st = store_new(n, rows, cols, channels, num_classes, FNN__STORE_F32);
-    if (!st || !(st->f32 = malloc(bytes))) {
-        if (st)
-            store_release(st);
-        return fnn__fail(err, err_size, FNN_E_NOMEM,
-                         "from_arrays: cannot allocate %zu bytes of features", bytes);
+    if (out && features && !labels) {
+        *out = NULL;
+        return fnn__fail(err, err_size, FNN_E_NULL, "from_arrays: labels is NULL");
     }
-    memcpy(st->f32, features, bytes);
-    memcpy(st->labels, labels, n * sizeof(int32_t));
-    return ds_from_store(st, out, err, err_size);
+    return from_arrays(out, features, FNN_DTYPE_FLOAT32, labels, n, rows, cols, channels,
+                       num_classes, 0, "from_arrays", err, err_size);
+}
+
+FNN_API int fnn_dataset_from_arrays_v2(fnn_dataset **out, const void *features, int dtype,
+                                       const int32_t *labels, size_t n, uint32_t rows,
+                                       uint32_t cols, uint32_t channels,
+                                       uint32_t num_classes, char *err, size_t err_size)
+{
+    return from_arrays(out, features, dtype, labels, n, rows, cols, channels, num_classes,
+                       0, "from_arrays", err, err_size);
+}
+
+int fnn__dataset_borrow(fnn_dataset **out, const void *features, int dtype,
+                        const int32_t *labels, size_t n, uint32_t rows, uint32_t cols,
+                        uint32_t channels, uint32_t num_classes, const char *what,
+                        char *err, size_t err_size)
+{
+    return from_arrays(out, features, dtype, labels, n, rows, cols, channels, num_classes,
+                       1, what, err, err_size);
+}
+
+FNN_API int fnn_dataset_borrow_arrays(fnn_dataset **out, const void *features, int dtype,
+                                      const int32_t *labels, size_t n, uint32_t rows,
+                                      uint32_t cols, uint32_t channels,
+                                      uint32_t num_classes, char *err, size_t err_size)
+{
+    return fnn__dataset_borrow(out, features, dtype, labels, n, rows, cols, channels,
+                               num_classes, "borrow_arrays", err, err_size);
 }
 
 /* Parses one IDX file image into *idx, naming it in messages. */
@@ -342,10 +408,11 @@ static int from_checked(fnn_dataset **out, fnn__idx *im, const fnn__idx *lb,
             return fnn__fail(err, err_size, FNN_E_RANGE,
                              "%s: label %u at sample %zu is >= num_classes %lu", lbl_name,
                              lb->data[i], i, (unsigned long)num_classes);
-    fnn__store *st = store_new(n, im->dims[1], im->dims[2], 1, num_classes, FNN__STORE_U8);
+    fnn__store *st =
+        store_new(n, im->dims[1], im->dims[2], 1, num_classes, FNN__STORE_U8, 0);
     if (!st)
         return fnn__fail(err, err_size, FNN_E_NOMEM, "cannot allocate %zu labels", n);
-    st->u8 = im->data; /* the store takes the pixels as parsed */
+    st->u8 = st->owned = im->data; /* the store takes the pixels as parsed */
     im->data = NULL;
     for (size_t i = 0; i < n; i++)
         st->labels[i] = lb->data[i];
@@ -512,12 +579,19 @@ FNN_API int fnn_dataset_shape(const fnn_dataset *ds, uint32_t *rows, uint32_t *c
     return FNN_OK;
 }
 
+FNN_API int fnn_dataset_has_labels(const fnn_dataset *ds)
+{
+    return ds ? ds->store->labels != NULL : FNN_E_NULL;
+}
+
 FNN_API int fnn_dataset_labels(fnn_dataset *ds, int32_t *labels, size_t n)
 {
     if (!ds)
         return FNN_E_NULL;
     if (!labels)
         return ds_fail(ds, FNN_E_NULL, "labels: output is NULL");
+    if (!ds->store->labels)
+        return ds_fail(ds, FNN_E_STATE, "labels: the data set was made without labels");
     if (n < ds->n)
         return ds_fail(ds, FNN_E_SHAPE, "labels: capacity %zu is less than the %zu samples",
                        n, ds->n);

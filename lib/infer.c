@@ -128,3 +128,64 @@ FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, f
     fnn__infer_out o = {.losses = out, .check_finite = 1};
     return rc ? rc : fnn__infer(m, ds, &o);
 }
+
+/* ---- raw arrays ------------------------------------------------------------------ */
+
+/* What a *_array call computes: the data-set call it stands for. */
+enum { ON_PREDICT, ON_PROBA, ON_LOGITS, ON_LOSSES };
+
+/* Runs the data-set call `what` on a data set over the caller's n samples
+ * of m's input shape, for the length of this call: the features are
+ * borrowed, the labels (may be NULL) checked against m's classes and copied.
+ * Messages on m start with the function's name. */
+static int on_array(const fnn_model *m, const void *x, int dtype, const int32_t *labels,
+                    size_t n, int what, void *out, size_t out_n)
+{
+    static const char *const names[] = {
+        [ON_PREDICT] = "predict_array", [ON_PROBA] = "predict_proba_array",
+        [ON_LOGITS] = "logits_array", [ON_LOSSES] = "sample_losses_array",
+    };
+    if (!m)
+        return FNN_E_NULL;
+    if (what == ON_LOSSES && !labels)
+        return fnn__model_fail(m, FNN_E_NULL, "%s: labels is NULL", names[what]);
+    char err[FNN__ERRMSG_SIZE];
+    fnn_dataset *ds = NULL;
+    int rc = fnn__dataset_borrow(&ds, x, dtype, labels, n, m->spec.in_h, m->spec.in_w,
+                                 m->spec.in_c, m->num_classes, names[what], err, sizeof err);
+    if (rc != FNN_OK)
+        return fnn__model_fail(m, rc, "%s", err);
+    switch (what) {
+    case ON_PREDICT: rc = fnn_model_predict(m, ds, out, out_n); break;
+    case ON_PROBA: rc = fnn_model_predict_proba(m, ds, out, out_n); break;
+    case ON_LOGITS: rc = fnn_model_logits(m, ds, out, out_n); break;
+    default: rc = fnn_model_sample_losses(m, ds, out, out_n); break;
+    }
+    fnn_dataset_free(ds);
+    return rc;
+}
+
+FNN_API int fnn_model_predict_array(const fnn_model *m, const void *x, int dtype, size_t n,
+                                    int32_t *out, size_t out_n)
+{
+    return on_array(m, x, dtype, NULL, n, ON_PREDICT, out, out_n);
+}
+
+FNN_API int fnn_model_predict_proba_array(const fnn_model *m, const void *x, int dtype,
+                                          size_t n, float *out, size_t out_n)
+{
+    return on_array(m, x, dtype, NULL, n, ON_PROBA, out, out_n);
+}
+
+FNN_API int fnn_model_logits_array(const fnn_model *m, const void *x, int dtype, size_t n,
+                                   float *out, size_t out_n)
+{
+    return on_array(m, x, dtype, NULL, n, ON_LOGITS, out, out_n);
+}
+
+FNN_API int fnn_model_sample_losses_array(const fnn_model *m, const void *x, int dtype,
+                                          const int32_t *labels, size_t n, float *out,
+                                          size_t out_n)
+{
+    return on_array(m, x, dtype, labels, n, ON_LOSSES, out, out_n);
+}

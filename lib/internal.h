@@ -83,6 +83,10 @@ int fnn__key_check(const fnn__keydef *d, double v, char *err, size_t err_size);
 /* Parses text as a value of key d (a number or, for named keys, a name). */
 int fnn__key_parse(const fnn__keydef *d, const char *text, double *v, char *err,
                    size_t err_size);
+/* Writes the bounds of d to the out pointers that are not NULL (the
+ * fnn_train_key_bounds() contract). */
+void fnn__key_bounds(const fnn__keydef *d, double *lo, double *hi, uint32_t *flags,
+                     int *names);
 /* Writes the domain of d ("an integer in 1..65536", "sgd or adam") into buf. */
 void fnn__key_domain(const fnn__keydef *d, char *buf, size_t size);
 /* The same with snprintf's semantics (returns the full length). */
@@ -92,6 +96,8 @@ enum { FNN__TRAIN_NKEYS = FNN_TRAIN_NORMALIZE + 1 };
 enum { FNN__FORGET_NKEYS = FNN_FORGET_MONITOR_SAMPLES + 1 };
 extern const fnn__keydef fnn__train_keys[FNN__TRAIN_NKEYS];
 extern const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS];
+enum { FNN__ATTACK_NKEYS = FNN_ATTACK_PER_EXAMPLE_VARIANCE + 1 };
+extern const fnn__keydef fnn__attack_keys[FNN__ATTACK_NKEYS];
 
 /* The method table (unlearn.c): the number of methods, and the name and
  * description of method `id` (NULL when out of range). */
@@ -128,9 +134,11 @@ typedef struct fnn__store {
     uint32_t num_classes;
     int kind;                  /* FNN__STORE_U8 or FNN__STORE_F32 */
     float scale;               /* 1/255 for bytes, 1 for floats */
-    uint8_t *u8;               /* n * dim, kind U8 */
-    float *f32;                /* n * dim, kind F32 */
-    int32_t *labels;           /* n */
+    const uint8_t *u8;         /* n * dim, kind U8 */
+    const float *f32;          /* n * dim, kind F32 */
+    void *owned;               /* the features when the store owns them, else NULL
+                                  (borrowed from the caller) */
+    int32_t *labels;           /* n, or NULL for a data set without labels */
 } fnn__store;
 
 struct fnn_dataset {
@@ -164,6 +172,11 @@ int fnn__dataset_view(const fnn_dataset *ds, const uint32_t *pos, size_t n,
  * when it is small enough). */
 int fnn__dataset_sample(const fnn_dataset *ds, size_t cap, fnn__rng *rng,
                         fnn_dataset **out);
+/* fnn_dataset_borrow_arrays() with messages that start with `what`. */
+int fnn__dataset_borrow(fnn_dataset **out, const void *features, int dtype,
+                        const int32_t *labels, size_t n, uint32_t rows, uint32_t cols,
+                        uint32_t channels, uint32_t num_classes, const char *what,
+                        char *err, size_t err_size);
 /* Per-channel mean and standard deviation of the features as ds presents
  * them (scaled and normalised). */
 int fnn__dataset_presented_stats(const fnn_dataset *ds, float *mean, float *std);

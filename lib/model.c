@@ -342,6 +342,9 @@ int fnn__model_check_data(const fnn_model *m, const fnn_dataset *ds, int need_la
     }
     if (ds->n == 0)
         return fnn__model_fail(m, FNN_E_EMPTY, "data set is empty");
+    if (need_labels && !st->labels)
+        return fnn__model_fail(m, FNN_E_STATE,
+                               "the data set has no labels (made for prediction only)");
     if (need_labels && st->num_classes > m->num_classes)
         return fnn__model_fail(m, FNN_E_RANGE,
                          "data set has %u classes, the model only %u", st->num_classes,

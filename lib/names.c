@@ -120,6 +120,11 @@ static const fnn__named phase_keys[] = {
     [FNN_PHASE_HOLDOUT_ACC] = {"holdout-acc", "accuracy on the holdout sample after it"},
 };
 
+static const fnn__named dtypes[] = {
+    [FNN_DTYPE_FLOAT32] = {"float32", "32-bit floats, presented as given"},
+    [FNN_DTYPE_UINT8] = {"uint8", "bytes, presented as (float)byte * (1.0f / 255.0f)"},
+};
+
 /* The name (help == 0) or description of value v of kind, or NULL. */
 static const char *lookup(int kind, int v, int help)
 {
@@ -138,6 +143,11 @@ static const char *lookup(int kind, int v, int help)
     case FNN_NAMES_PHASE_KEY: ROW(phase_keys);
     case FNN_NAMES_HISTORY_KEY: ROW(history_keys);
     case FNN_NAMES_MEMBERSHIP_KEY: ROW(membership_keys);
+    case FNN_NAMES_DTYPE: ROW(dtypes);
+    case FNN_NAMES_ATTACK_KEY:
+        return v < FNN__ATTACK_NKEYS ? (help ? fnn__attack_keys[v].help
+                                             : fnn__attack_keys[v].name)
+                                     : NULL;
     case FNN_NAMES_METHOD:
         return (size_t)v < fnn__method_count() ? (help ? fnn__method_help(v)
                                                        : fnn__method_name(v))
@@ -176,6 +186,8 @@ FNN_API size_t fnn_names_count(int kind)
     case FNN_NAMES_PHASE_KEY: return FNN__COUNT(phase_keys);
     case FNN_NAMES_HISTORY_KEY: return FNN__COUNT(history_keys);
     case FNN_NAMES_MEMBERSHIP_KEY: return FNN__COUNT(membership_keys);
+    case FNN_NAMES_DTYPE: return FNN__COUNT(dtypes);
+    case FNN_NAMES_ATTACK_KEY: return FNN__ATTACK_NKEYS;
     default: return 0;
     }
 }

@@ -202,11 +202,9 @@ FNN_API size_t fnn_train_key_describe(int key, char *buf, size_t size)
     return fnn__key_describe(d, buf, size);
 }
 
-FNN_API int fnn_train_key_bounds(int key, double *lo, double *hi, uint32_t *flags, int *names)
+void fnn__key_bounds(const fnn__keydef *d, double *lo, double *hi, uint32_t *flags,
+                     int *names)
 {
-    const fnn__keydef *d = train_key(key);
-    if (!d)
-        return FNN_E_INVALID;
     if (lo)
         *lo = d->lo;
     if (hi)
@@ -215,6 +213,14 @@ FNN_API int fnn_train_key_bounds(int key, double *lo, double *hi, uint32_t *flag
         *flags = d->flags;
     if (names)
         *names = d->flags & FNN_BOUND_NAMED ? d->names : -1;
+}
+
+FNN_API int fnn_train_key_bounds(int key, double *lo, double *hi, uint32_t *flags, int *names)
+{
+    const fnn__keydef *d = train_key(key);
+    if (!d)
+        return FNN_E_INVALID;
+    fnn__key_bounds(d, lo, hi, flags, names);
     return FNN_OK;
 }
 

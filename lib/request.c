@@ -94,6 +94,10 @@ static int check_common(fnn_forget_request **out, const fnn_dataset *train,
     *out = NULL;
     if (!train)
         return fnn__fail(err, err_size, FNN_E_NULL, "%s: train is NULL", what);
+    if (!train->store->labels)
+        return fnn__fail(err, err_size, FNN_E_STATE,
+                         "%s: the training set has no labels (made for prediction only)",
+                         what);
     return FNN_OK;
 }
 

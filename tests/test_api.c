@@ -166,6 +166,9 @@ START_TEST(test_names)
         {FNN_NAMES_HISTORY_KEY, FNN_HISTORY_FLOPS + 1, "method", "flops"},
         {FNN_NAMES_MEMBERSHIP_KEY, FNN_MEMBERSHIP_TPR_01 + 1, "member-acc", "tpr-01"},
         {FNN_NAMES_PHASE_KEY, FNN_PHASE_HOLDOUT_ACC + 1, "kind", "holdout-acc"},
+        {FNN_NAMES_DTYPE, 2, "float32", "uint8"},
+        {FNN_NAMES_ATTACK_KEY, FNN_ATTACK_PER_EXAMPLE_VARIANCE + 1, "shadows",
+         "per-example-variance"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int kind = want[i].kind;

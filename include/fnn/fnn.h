@@ -12,7 +12,11 @@
  *   yet take an optional caller buffer `err` of `err_size` bytes for it.
  * - The library never aborts, exits, prints, or closes what the caller owns.
  * - Sample indices are uint32_t, labels int32_t, counts size_t; features are
- *   float32, laid out per sample as rows x cols x channels (channels last).
+ *   float32 or bytes (enum fnn_dtype), laid out per sample as rows x cols x
+ *   channels (channels last).
+ * - Data sets may be made without labels, for prediction only
+ *   (fnn_dataset_borrow_arrays()); every call that needs labels (training,
+ *   evaluation, losses, requests, attacks) fails on one with FNN_E_STATE.
  * - Thread-safety: a handle may be used by one thread at a time, except that
  *   the read-only calls on a model (those taking `const fnn_model *`:
  *   prediction, evaluation, per-sample losses, queries) may run from many
@@ -102,7 +106,9 @@ enum fnn_names {
     FNN_NAMES_REPORT_KEY = 10,  /**< enum fnn_report_key: "seconds", "flops", ... */
     FNN_NAMES_PHASE_KEY = 11,   /**< enum fnn_phase_key: "kind", "turn", "t", ... */
     FNN_NAMES_HISTORY_KEY = 12, /**< enum fnn_history_key: "method", "forget-size", ... */
-    FNN_NAMES_MEMBERSHIP_KEY = 13 /**< enum fnn_membership_key: "member-acc", ... */
+    FNN_NAMES_MEMBERSHIP_KEY = 13, /**< enum fnn_membership_key: "member-acc", ... */
+    FNN_NAMES_DTYPE = 14,       /**< enum fnn_dtype: "float32", "uint8" (NumPy's names) */
+    FNN_NAMES_ATTACK_KEY = 15   /**< enum fnn_attack_key: "shadows", "seed", ... */
 };
 
 /** Number of named values of `kind` (0 for an unknown kind). */
@@ -185,6 +191,67 @@ FNN_API int fnn_dataset_from_arrays(fnn_dataset **out, const float *features,
                                     uint32_t cols, uint32_t channels,
                                     uint32_t num_classes, char *err, size_t err_size);
 
+/** Element types of caller feature arrays (fnn_dataset_from_arrays_v2(),
+ * fnn_dataset_borrow_arrays(), fnn_model_predict_array() and friends). The
+ * names fnn_name(FNN_NAMES_DTYPE, dtype) are NumPy's dtype names. */
+enum fnn_dtype {
+    /** float: presented to models as given (finite values only). */
+    FNN_DTYPE_FLOAT32 = 0,
+    /** uint8_t: presented to models as `(float)byte * (1.0f / 255.0f)` in single
+     * precision, exactly as the pixels of fnn_dataset_load_idx() (NumPy:
+     * `x.astype(np.float32) * np.float32(1 / 255)`, which differs from
+     * `x / 255` in the last bit for some bytes), before any normalisation. */
+    FNN_DTYPE_UINT8 = 1
+};
+
+/** Builds a data set from caller arrays, copied: fnn_dataset_from_arrays()
+ * with a choice of feature type and optional labels. Bytes are stored as
+ * bytes (one per feature, not four) and scaled as enum fnn_dtype says.
+ * @param features n * rows * cols * channels elements of type `dtype`,
+ *        sample-major, channels last.
+ * @param dtype enum fnn_dtype.
+ * @param labels n labels, each in [0, num_classes), or NULL for a data set
+ *        without labels (prediction only; fnn_dataset_num_classes() is 0).
+ * @param num_classes 1..65536; ignored when labels is NULL.
+ * @return FNN_OK, FNN_E_NULL (out or features), FNN_E_INVALID (dtype, a zero
+ *         or too large dimension, num_classes), FNN_E_EMPTY (n == 0),
+ *         FNN_E_RANGE (a label), FNN_E_NUMERIC (NaN or infinite float
+ *         feature), FNN_E_NOMEM; checked in that order, the message in err.
+ * Ownership: the caller keeps its arrays; frees *out with fnn_dataset_free(). */
+FNN_API int fnn_dataset_from_arrays_v2(fnn_dataset **out, const void *features, int dtype,
+                                       const int32_t *labels, size_t n, uint32_t rows,
+                                       uint32_t cols, uint32_t channels,
+                                       uint32_t num_classes, char *err, size_t err_size);
+
+/** Builds a data set over caller memory without copying the features: as
+ * fnn_dataset_from_arrays_v2(), but the data set reads `features` where
+ * they are. Float features are checked for NaN and infinities once, here.
+ * Labels (optional) are copied: 4 bytes per sample, so that a label the
+ * caller changes later cannot lead the library out of bounds.
+ * @param features as fnn_dataset_from_arrays_v2(); float32 features must be
+ *        aligned to 4 bytes.
+ * @return as fnn_dataset_from_arrays_v2(), and FNN_E_INVALID for misaligned
+ *         float32 features; no copy means FNN_E_NOMEM only for the handle.
+ * Lifetime: `features` must stay valid and unchanged for as long as the data
+ * set or anything that shares its storage exists: the views made from it
+ * (fnn_dataset_subset(), fnn_dataset_split(), and views of those), forget
+ * requests made over it or its views (fnn_forget_request_*()) and the views
+ * they give (fnn_forget_request_forget_set(), _retain_set()), and attacks
+ * whose universe it is (fnn_attack_create(), and the attacks
+ * fnn_attack_unlearn() makes from them). Nothing else keeps a pointer to it:
+ * models, options, reports and every other call read the features only
+ * during the call. Memory changed while a data set reads it gives
+ * unspecified results (never an out-of-bounds access).
+ * Ownership: the caller keeps its arrays; frees *out with fnn_dataset_free(). */
+FNN_API int fnn_dataset_borrow_arrays(fnn_dataset **out, const void *features, int dtype,
+                                      const int32_t *labels, size_t n, uint32_t rows,
+                                      uint32_t cols, uint32_t channels,
+                                      uint32_t num_classes, char *err, size_t err_size);
+
+/** Whether the data set has labels.
+ * @return 1, 0 (made without labels), or FNN_E_NULL. */
+FNN_API int fnn_dataset_has_labels(const fnn_dataset *ds);
+
 /** Frees a data set. NULL is a harmless no-op. Views made from it stay valid. */
 FNN_API void fnn_dataset_free(fnn_dataset *ds);
 
@@ -205,7 +272,7 @@ FNN_API int fnn_dataset_shape(const fnn_dataset *ds, uint32_t *rows, uint32_t *c
 
 /** Copies the labels into `labels`.
  * @param n capacity of labels; must be >= fnn_dataset_size().
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (no labels), FNN_E_SHAPE. */
 FNN_API int fnn_dataset_labels(fnn_dataset *ds, int32_t *labels, size_t n);
 
 /** Copies the features as a model sees them (scaled and normalised) into `x`.
@@ -466,7 +533,8 @@ FNN_API const char *fnn_train_options_errmsg(const fnn_train_options *o);
  *         FNN_E_RANGE (label >= model classes), FNN_E_NUMERIC (the loss or a
  *         parameter became NaN or infinite: parameters are restored to their
  *         state before the call), FNN_E_CANCELLED (parameters keep the
- *         progress made, a normalisation is folded), FNN_E_NOMEM.
+ *         progress made, a normalisation is folded), FNN_E_STATE (train has
+ *         no labels), FNN_E_NOMEM.
  * Thread-safety: uses m's workspace; train, opts are only read. */
 FNN_API int fnn_model_train(fnn_model *m, const fnn_dataset *train,
                             const fnn_train_options *opts);
@@ -516,7 +584,8 @@ FNN_API int fnn_model_predict(const fnn_model *m, const fnn_dataset *ds, int32_t
                               size_t n);
 
 /** Accuracy in [0, 1] and mean cross-entropy loss (either pointer may be NULL).
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_STATE (no
+ *         labels), FNN_E_NOMEM. */
 FNN_API int fnn_model_evaluate(const fnn_model *m, const fnn_dataset *ds, double *accuracy,
                                double *mean_loss);
 
@@ -525,6 +594,41 @@ FNN_API int fnn_model_evaluate(const fnn_model *m, const fnn_dataset *ds, double
  * @return as fnn_model_evaluate(). */
 FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, float *out,
                                     size_t n);
+
+/* The same on a raw array, without a data set: `x` holds n samples of the
+ * model's input shape (fnn_model_input_shape(), channels last) of type
+ * `dtype`, scaled as enum fnn_dtype says. The array is read during the call
+ * only and never copied. Checks as fnn_dataset_borrow_arrays() (messages on
+ * m start with the function's name without "fnn_model_"). */
+
+/** Most probable class of every sample of a raw array.
+ * @param out capacity out_n >= n labels.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (dtype, misaligned floats),
+ *         FNN_E_EMPTY (n == 0), FNN_E_NUMERIC (NaN or infinite feature, or
+ *         outputs not finite), FNN_E_SHAPE (out_n), FNN_E_NOMEM. */
+FNN_API int fnn_model_predict_array(const fnn_model *m, const void *x, int dtype, size_t n,
+                                    int32_t *out, size_t out_n);
+
+/** Class probabilities of every sample of a raw array.
+ * @param out capacity out_n >= n * classes floats, row per sample.
+ * @return as fnn_model_predict_array(). */
+FNN_API int fnn_model_predict_proba_array(const fnn_model *m, const void *x, int dtype,
+                                          size_t n, float *out, size_t out_n);
+
+/** Logits of every sample of a raw array.
+ * @param out capacity out_n >= n * classes floats, row per sample.
+ * @return as fnn_model_predict_array(). */
+FNN_API int fnn_model_logits_array(const fnn_model *m, const void *x, int dtype, size_t n,
+                                   float *out, size_t out_n);
+
+/** Cross-entropy loss of every sample of a raw array.
+ * @param labels n labels, each in [0, the model's classes).
+ * @param out capacity out_n >= n floats.
+ * @return as fnn_model_predict_array(), and FNN_E_NULL (labels), FNN_E_RANGE
+ *         (a label). */
+FNN_API int fnn_model_sample_losses_array(const fnn_model *m, const void *x, int dtype,
+                                          const int32_t *labels, size_t n, float *out,
+                                          size_t out_n);
 
 /* ------------------------------------------------------------------------ */
 /* Evaluation                                                               */
@@ -535,7 +639,8 @@ FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, f
  * @param acc capacity n >= the model's classes.
  * @param counts receives the samples of each class (may be NULL; capacity n).
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_EMPTY,
- *         FNN_E_NUMERIC (outputs not finite), FNN_E_NOMEM.
+ *         FNN_E_NUMERIC (outputs not finite), FNN_E_STATE (no labels),
+ *         FNN_E_NOMEM.
  * Thread-safety: reads the model only. */
 FNN_API int fnn_model_class_accuracies(const fnn_model *m, const fnn_dataset *ds, double *acc,
                                        size_t *counts, size_t n);
@@ -610,7 +715,7 @@ enum fnn_membership_key {
  *        min(n, the number of keys) of them.
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_EMPTY,
  *         FNN_E_INVALID (too few samples for the attack), FNN_E_NUMERIC,
- *         FNN_E_NOMEM; message on m.
+ *         FNN_E_STATE (a set without labels), FNN_E_NOMEM; message on m.
  * Thread-safety: reads the model only. */
 FNN_API int fnn_model_membership(const fnn_model *m, const fnn_dataset *members,
                                  const fnn_dataset *nonmembers, uint64_t seed, double *out,
@@ -745,9 +850,12 @@ enum fnn_request_kind {
 };
 
 /** Requests forgetting the samples at `indices` of `train`.
- * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY (n == 0, or nothing would be
- *         retained), FNN_E_RANGE (index >= size), FNN_E_DUPLICATE, FNN_E_NOMEM.
- * Ownership: the request keeps its own reference to train's storage. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (train has no labels), FNN_E_EMPTY
+ *         (n == 0, or nothing would be retained), FNN_E_RANGE (index >=
+ *         size), FNN_E_DUPLICATE, FNN_E_NOMEM.
+ * Ownership: the request keeps its own reference to train's storage (see
+ * fnn_dataset_borrow_arrays() for borrowed features). The other request
+ * constructors fail with FNN_E_STATE on a training set without labels too. */
 FNN_API int fnn_forget_request_from_indices(fnn_forget_request **out, const fnn_dataset *train,
                                             const uint32_t *indices, size_t n, char *err,
                                             size_t err_size);
@@ -1119,8 +1227,9 @@ FNN_API const char *fnn_model_history_version(const fnn_model *m, size_t i);
  * @return FNN_OK (also when the fnn target was not reached: see
  *         FNN_REPORT_REACHED_TARGET), FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE,
  *         FNN_E_STATE (retrain on a model without a recipe, see
- *         fnn_model_retrain()), FNN_E_NUMERIC (training diverged or a
- *         parameter became non-finite), FNN_E_CANCELLED (the progress callback
+ *         fnn_model_retrain(), or a holdout set without labels),
+ *         FNN_E_NUMERIC (training diverged or a parameter became
+ *         non-finite), FNN_E_CANCELLED (the progress callback
  *         stopped the run), FNN_E_NOMEM. On every failure the model is
  *         restored exactly as it was.
  * Thread-safety: uses m's workspace; the other handles are only read. */
@@ -1167,7 +1276,8 @@ typedef int (*fnn_attack_progress_fn)(void *user, uint32_t done, uint32_t shadow
  * and held-out samples of the same distribution; the candidates are the
  * forgotten samples and held-out ones.
  * @return FNN_OK, FNN_E_NULL, FNN_E_EMPTY, FNN_E_SHAPE, FNN_E_RANGE and
- *         FNN_E_DUPLICATE (candidates), FNN_E_STATE (no recipe), FNN_E_NOMEM.
+ *         FNN_E_DUPLICATE (candidates), FNN_E_STATE (no recipe, or a universe
+ *         without labels), FNN_E_NOMEM.
  * Ownership: the attack keeps its own views and copies; free it with
  * fnn_attack_free(). */
 FNN_API int fnn_attack_create(fnn_attack **out, const fnn_model *model,
@@ -1185,6 +1295,14 @@ FNN_API int fnn_attack_set_u64(fnn_attack *a, int key, uint64_t value);
 FNN_API int fnn_attack_get(const fnn_attack *a, int key, double *value);
 /** Installs a progress callback (fn may be NULL). @return FNN_OK or FNN_E_NULL. */
 FNN_API int fnn_attack_set_progress(fnn_attack *a, fnn_attack_progress_fn fn, void *user);
+/** The domain of an attack option key (as fnn_train_key_bounds()); the keys'
+ * names are fnn_name(FNN_NAMES_ATTACK_KEY, key).
+ * @return FNN_OK, FNN_E_INVALID (unknown key). */
+FNN_API int fnn_attack_key_bounds(int key, double *lo, double *hi, uint32_t *flags,
+                                  int *names);
+/** Describes the domain of an attack option key in words (as
+ * fnn_train_key_describe()). @return the text's length; 0 for an unknown key. */
+FNN_API size_t fnn_attack_key_describe(int key, char *buf, size_t size);
 
 /** Trains the shadows (again, replacing earlier ones), each with the model's
  * recipe from its own seeds on its half of the universe, and records their

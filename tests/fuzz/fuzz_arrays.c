@@ -1,6 +1,8 @@
 /* Fuzz target for data sets made from caller arrays: fnn_dataset_from_arrays()
- * with the input read as a shape, features and labels, then what a caller
- * does with the data set: read it back, take subsets and a split, normalise.
+ * (or, as flags ask, fnn_dataset_borrow_arrays() and
+ * fnn_dataset_from_arrays_v2() with bytes) with the input read as a shape,
+ * features and labels, then what a caller does with the data set: read it
+ * back, take subsets and a split, normalise.
  *
  * Input: a flags byte, then the shape, the sample count, the features and the
  * labels; bytes run out into zeros.
@@ -11,6 +13,10 @@
  *         bit 1: labels are one byte each, mod classes; else an LE i32 each.
  *         bit 2: features are one byte each, (b - 128) / 16; else the bit
  *                pattern of an LE f32 each (NaN and infinities included).
+ *         bit 3: the data set borrows the features (fnn_dataset_borrow_arrays).
+ *         bit 4: the features are one byte each, given as uint8 (presented as
+ *                (float)b * (1.0f / 255.0f)); bit 3 then borrows them, else
+ *                fnn_dataset_from_arrays_v2() copies them.
  *   then one byte n (samples, 0..255), features for n samples, n labels, and
  *   the rest: subset indices (a count byte, then LE u16 each) and a split
  *   fraction byte.
@@ -180,14 +186,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     size_t count = n * (size_t)dim;
     float *x = malloc((count ? count : 1) * sizeof *x);
+    uint8_t *bytes = malloc(count ? count : 1);
     int32_t *y = malloc((n ? n : 1) * sizeof *y);
-    if (!x || !y) {
+    if (!x || !bytes || !y) {
         free(x);
+        free(bytes);
         free(y);
         return 0;
     }
     for (size_t k = 0; k < count; k++) {
-        if (flags & 4) {
+        if (flags & 16) {
+            /* What the data set must present for each byte. */
+            bytes[k] = byte(&r);
+            x[k] = (float)bytes[k] * (1.0f / 255.0f);
+        } else if (flags & 4) {
             x[k] = ((float)byte(&r) - 128.0f) / 16.0f;
         } else {
             uint32_t u = u32(&r);
@@ -199,7 +211,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fnn_dataset *ds = (fnn_dataset *)&ds;
     char err[FNN__ERRMSG_SIZE] = "";
-    int rc = fnn_dataset_from_arrays(&ds, x, y, n, rows, cols, channels, classes, err,
+    int rc;
+    if (flags & 16)
+        rc = (flags & 8 ? fnn_dataset_borrow_arrays : fnn_dataset_from_arrays_v2)(
+            &ds, bytes, FNN_DTYPE_UINT8, y, n, rows, cols, channels, classes, err, sizeof err);
+    else if (flags & 8)
+        rc = fnn_dataset_borrow_arrays(&ds, x, FNN_DTYPE_FLOAT32, y, n, rows, cols, channels,
+                                       classes, err, sizeof err);
+    else
+        rc = fnn_dataset_from_arrays(&ds, x, y, n, rows, cols, channels, classes, err,
                                      sizeof err);
     if ((rc == FNN_OK) != (ds != NULL))
         abort();
@@ -226,6 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fnn_dataset_free(ds);
     free(x);
+    free(bytes);
     free(y);
     return 0;
 }
