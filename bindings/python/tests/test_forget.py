@@ -81,4 +81,4 @@ def test_forget_options_object(split):
     assert rep["method"] == "fnn" and rep["final-t"] <= 3
     with pytest.raises(fnn.FnnError) as e:
         fnn.ForgetOptions(policy="sometimes")
-    assert e.value.status == -2 and "fixed, ordered, rank, topk or random" in e.value.message
+    assert e.value.status == -2 and "fixed, ordered, rank, topk, random or contrast" in e.value.message
