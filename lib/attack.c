@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "mia.h"
+#include "unlearn.h"
 
 /* Non-members given to a shadow's unlearning run (its automatic target). */
 #define SHADOW_HOLDOUT 10000u
@@ -613,7 +614,16 @@ FNN_API int fnn_attack_unlearn(const fnn_attack *base, const uint8_t *forget, si
         fnn_attack_free(a);
         return rc;
     }
-    job j = {.a = a, .base = base, .forget = forget, .unlearn = unlearn,
+    /* The shadows unlearn on several threads at once: they get a copy of the
+     * options without the caller's progress callbacks, which would be called
+     * from those threads concurrently; the attack's own callback reports
+     * progress (base's, with the shadows done). */
+    fnn_forget_options quiet = *unlearn;
+    quiet.progress = NULL;
+    quiet.user = NULL;
+    quiet.train.progress = NULL;
+    quiet.train.user = NULL;
+    job j = {.a = a, .base = base, .forget = forget, .unlearn = &quiet,
              .shadows = base->trained, .rc = FNN_OK};
     rc = run_job(&j, (uint32_t)a->v[FNN_ATTACK_THREADS]);
     if (rc != FNN_OK) {

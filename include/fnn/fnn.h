@@ -1320,6 +1320,9 @@ FNN_API int fnn_attack_train(fnn_attack *a);
  * request; a random sample of the shadow's non-members as its holdout).
  * Such a candidate's IN observations are "trained on, then unlearned", its
  * OUT ones "never seen"; shadows that kept a candidate do not count for it.
+ * The progress callbacks of `unlearn` (and of its inner training options)
+ * are not called: the shadows unlearn on FNN_ATTACK_THREADS threads at once,
+ * and base's attack progress callback reports the shadows done instead.
  * @param n must equal the number of candidates.
  * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (base has no trained shadows, or is
  *         itself such an attack), FNN_E_SHAPE, FNN_E_CANCELLED, FNN_E_NOMEM,
