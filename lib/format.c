@@ -437,30 +437,21 @@ static void remove_stale_temporaries(const char *path)
     (void)closedir(d);
 }
 
-FNN_API int fnn_model_save(const fnn_model *m, const char *path)
+int fnn__file_replace(const char *path, const uint8_t *data, size_t len, char *err,
+                      size_t err_size)
 {
     char suffix[48];
     char ebuf[128];
     const char *what;
-    uint8_t *data = NULL;
     char *tmp = NULL;
-    size_t len, plen, slen, tlen;
+    size_t plen, slen, tlen;
     struct stat st;
     int rc, fd = -1, e;
 
-    if (!m)
-        return FNN_E_NULL;
-    if (!path)
-        return fnn__model_fail(m, FNN_E_NULL, "path is NULL");
-    if ((rc = fnn__model_serialize(m, &data, &len)) != FNN_OK)
-        return rc;
-
     plen = strlen(path);
     slen = (size_t)snprintf(suffix, sizeof suffix, ".tmp.%ld.XXXXXX", (long)getpid());
-    if (fnn__add(plen, slen + 1, &tlen) || !(tmp = malloc(tlen))) {
-        free(data);
-        return fnn__model_fail(m, FNN_E_NOMEM, "cannot allocate the temporary file name");
-    }
+    if (fnn__add(plen, slen + 1, &tlen) || !(tmp = malloc(tlen)))
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "cannot allocate the temporary file name");
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, suffix, slen + 1);
 
@@ -468,12 +459,10 @@ FNN_API int fnn_model_save(const fnn_model *m, const char *path)
     fd = mkstemp(tmp);
     if (fd < 0) {
         e = errno;
-        free(data);
         free(tmp);
-        return fnn__model_fail(m, FNN_E_IO,
-                         "cannot create a temporary file for '%s%s': %s",
-                         path_dots(path), path_tail(path),
-                         errno_text(e, ebuf, sizeof ebuf));
+        return fnn__fail(err, err_size, FNN_E_IO,
+                         "cannot create a temporary file for '%s%s': %s", path_dots(path),
+                         path_tail(path), errno_text(e, ebuf, sizeof ebuf));
     }
     (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     /* A replaced file keeps its permission bits; a new one stays 0600. */
@@ -495,7 +484,6 @@ FNN_API int fnn_model_save(const fnn_model *m, const char *path)
     if (rename(tmp, path) != 0)
         goto fail;
     sync_parent_dir(path);
-    free(data);
     free(tmp);
     return FNN_OK;
 
@@ -504,10 +492,27 @@ fail:
     if (fd >= 0)
         (void)close(fd);
     (void)unlink(tmp);
-    free(data);
     free(tmp);
-    return fnn__model_fail(m, FNN_E_IO, "cannot %s '%s%s': %s", what, path_dots(path),
-                           path_tail(path), errno_text(e, ebuf, sizeof ebuf));
+    return fnn__fail(err, err_size, FNN_E_IO, "cannot %s '%s%s': %s", what, path_dots(path),
+                     path_tail(path), errno_text(e, ebuf, sizeof ebuf));
+}
+
+FNN_API int fnn_model_save(const fnn_model *m, const char *path)
+{
+    char msg[FNN__ERRMSG_SIZE];
+    uint8_t *data = NULL;
+    size_t len;
+    int rc;
+
+    if (!m)
+        return FNN_E_NULL;
+    if (!path)
+        return fnn__model_fail(m, FNN_E_NULL, "path is NULL");
+    if ((rc = fnn__model_serialize(m, &data, &len)) != FNN_OK)
+        return rc;
+    rc = fnn__file_replace(path, data, len, msg, sizeof msg);
+    free(data);
+    return rc == FNN_OK ? rc : fnn__model_fail(m, rc, "%s", msg);
 }
 
 /* ---- reading ---------------------------------------------------------------- */
