@@ -361,7 +361,9 @@ START_TEST(save_and_load)
     ck_assert_ptr_null(fnn_sharded_constituent(u, 1));
     /* Saving to another path writes a whole new set. */
     ck_assert_int_eq(fnn_sharded_save(t, tpath("copy.fnns")), FNN_OK);
-    ck_assert_uint_eq(count_lines(listing()), 2 * (1 + S * R));
+    char *both = listing();
+    ck_assert_uint_eq(count_lines(both), 2 * (1 + S * R));
+    free(both);
     free(before);
     free(after);
     free(m1);
