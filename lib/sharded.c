@@ -222,6 +222,22 @@ static void locate_pos(const fnn_sharded *s, size_t p, uint32_t *shard, uint32_t
     *slice = (uint32_t)(((q + 1) * s->R - 1) / sh->n);
 }
 
+FNN_API int fnn_sharded_recipe(const fnn_sharded *s, fnn_train_options **out, uint64_t *seed)
+{
+    if (!s)
+        return FNN_E_NULL;
+    if (!out)
+        return sh_fail(s, FNN_E_NULL, "out is NULL");
+    if (fnn_train_options_create(out) != FNN_OK)
+        return sh_fail(s, FNN_E_NOMEM, "out of memory");
+    memcpy((*out)->v, s->recipe.v, sizeof s->recipe.v);
+    (*out)->seed = s->recipe.seed;
+    (*out)->set_mask = (1u << FNN__TRAIN_NKEYS) - 1;
+    if (seed)
+        *seed = s->seed;
+    return FNN_OK;
+}
+
 FNN_API int fnn_sharded_locate(const fnn_sharded *s, uint32_t sample, uint32_t *shard,
                                uint32_t *slice)
 {
@@ -288,7 +304,9 @@ FNN_API int fnn_sharded_shard_get(const fnn_sharded *s, uint32_t shard, int key,
     case FNN_SHARD_LAST_METHOD:
     case FNN_SHARD_LAST_SLICES:
     case FNN_SHARD_LAST_SECONDS:
-    case FNN_SHARD_LAST_FLOPS: *value = sh->last[key]; break;
+    case FNN_SHARD_LAST_FLOPS:
+    case FNN_SHARD_TRAIN_SECONDS:
+    case FNN_SHARD_TRAIN_FLOPS: *value = sh->last[key]; break;
     default: return sh_fail(s, FNN_E_INVALID, "unknown shard key %d", key);
     }
     return FNN_OK;
@@ -521,6 +539,8 @@ FNN_API int fnn_sharded_train_shard(fnn_sharded *s, uint32_t shard, const fnn_da
     }
     free_models(sh->ckpt, s->R);
     sh->ckpt = ck;
+    sh->last[FNN_SHARD_TRAIN_SECONDS] = cost.seconds;
+    sh->last[FNN_SHARD_TRAIN_FLOPS] = cost.flops;
     sh->trained = 1;
     sh->exact = s->R;
     sh->clean = 0;

@@ -30,7 +30,7 @@ typedef struct fnn__shard {
      * reached the shard elsewhere since it was loaded or imported. */
     int stale;
     /* The last fnn_sharded_forget(). */
-    double last[FNN_SHARD_LAST_FLOPS + 1];
+    double last[FNN_SHARD_TRAIN_FLOPS + 1];
 } fnn__shard;
 
 struct fnn_sharded {

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,8 +529,10 @@ FNN_API int fnn_sharded_save_shard(fnn_sharded *s, const char *path, uint32_t sh
 }
 
 /* 1 when name (in the manifest's directory) is a shard file of the manifest
- * named base: "<base>.<shard>.<stage>.<16 hex digits>". */
-static int is_shard_file(const char *name, const char *base)
+ * named base: "<base>.<shard>.<stage>.<16 hex digits>"; 2 when it is the
+ * temporary of one that a save left, "<shard file>.tmp.<pid>.XXXXXX", with
+ * the writer's pid in *pid; else 0. */
+static int is_shard_file(const char *name, const char *base, long *pid)
 {
     size_t bl = strlen(base);
     if (strncmp(name, base, bl) != 0 || name[bl] != '.')
@@ -546,7 +549,16 @@ static int is_shard_file(const char *name, const char *base)
     for (int i = 0; i < 16; i++, p++)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
             return 0;
-    return *p == '\0';
+    if (*p == '\0')
+        return 1;
+    if (strncmp(p, ".tmp.", 5) != 0 || p[5] < '1' || p[5] > '9')
+        return 0;
+    char *end;
+    errno = 0;
+    *pid = strtol(p + 5, &end, 10);
+    if (errno || *end != '.' || strlen(end + 1) != 6)
+        return 0;
+    return 2;
 }
 
 /* Best effort: removes the shard files of the manifest at path that it does
@@ -563,7 +575,13 @@ static void remove_unnamed(const fnn_sharded *s, const char *path)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!is_shard_file(e->d_name, base))
+        long pid = 0;
+        int kind = is_shard_file(e->d_name, base, &pid);
+        if (kind == 2 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            (void)unlinkat(dirfd(d), e->d_name, 0); /* its writer died */
+            continue;
+        }
+        if (kind != 1)
             continue;
         int named = 0;
         for (uint32_t k = 0; k < s->S && !named; k++) {

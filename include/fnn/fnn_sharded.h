@@ -74,6 +74,12 @@ FNN_API uint32_t fnn_sharded_num_slices(const fnn_sharded *s);
 /** Size N of the training set the model is assigned to. 0 for NULL. */
 FNN_API size_t fnn_sharded_train_size(const fnn_sharded *s);
 
+/** Reads the recorded training recipe (a copy, without a progress callback).
+ * @param out receives a new options handle (free it).
+ * @param seed receives the model's assignment seed (may be NULL).
+ * @return FNN_OK, FNN_E_NULL, FNN_E_NOMEM. */
+FNN_API int fnn_sharded_recipe(const fnn_sharded *s, fnn_train_options **out, uint64_t *seed);
+
 /** Where training sample `sample` (a position in the training set) lives.
  * @param shard, slice receive its shard and 0-based slice (either may be NULL).
  * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE (sample >= N). */
@@ -98,7 +104,10 @@ enum fnn_shard_key {
     FNN_SHARD_LAST_SLICES = 9,  /**< slices retrained by exact retraining */
     FNN_SHARD_LAST_SECONDS = 10,/**< wall time of its work (training, or the method's
                                      own work as FNN_REPORT_METHOD_SECONDS) */
-    FNN_SHARD_LAST_FLOPS = 11   /**< matrix-product FLOPs of that work */
+    FNN_SHARD_LAST_FLOPS = 11,  /**< matrix-product FLOPs of that work */
+    FNN_SHARD_TRAIN_SECONDS = 12, /**< wall time of the shard's last training from
+                                       scratch in this handle (0 if none) */
+    FNN_SHARD_TRAIN_FLOPS = 13  /**< matrix-product FLOPs of that training */
 };
 
 /** Reads a figure of shard `shard`.
