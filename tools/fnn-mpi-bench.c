@@ -69,7 +69,8 @@ void bench_help(FILE *f)
     for (size_t k = 0; k < COUNT(bench_opts); k++)
         print_option_help(f, bench_opts[k].name, bench_opts[k].arg, bench_opts[k].help, NULL);
     fputs("\nThe training options of fnn train (--lr, --batch, ...) change the shards'\n"
-          "recipe (the preset's, with --stage-epochs epochs per stage).\n",
+          "recipe (the preset's, with --stage-epochs epochs per stage); the unlearning\n"
+          "options of fnn forget (--max-t, --eval-samples, ...) change the fnn route's.\n",
           f);
 }
 
@@ -79,8 +80,10 @@ struct cfg {
     const char *arch, *scratch, *json;
     uint64_t S, R, seed, holdout, pool, epochs, stage_epochs, singles, batches, rsize, retrains;
     const struct command *cmd;
-    const struct keyval *kv;
+    const struct keyval *kv;   /* training keys: the shards' recipe */
     size_t nkv;
+    const struct keyval *fkv;  /* unlearning keys: the fnn route */
+    size_t nfkv;
 };
 
 /* One request of the stream, as rank 0 saw it. */
@@ -199,6 +202,7 @@ static int run_data(const struct cfg *c, const char *data, struct result *res)
     single_recipe = make_recipe(c->cmd, c->arch, NULL, 0, c->seed);
     shard_recipe = make_recipe(c->cmd, c->arch, c->kv, c->nkv, c->seed);
     if (!all_ok(single_recipe && shard_recipe && fo_exact && fo_fnn &&
+                    apply_keys(c->cmd, c->fkv, c->nfkv, NULL, fo_fnn) == EXIT_OK &&
                     fnn_train_options_set(single_recipe, FNN_TRAIN_EPOCHS,
                                           (double)c->epochs) == FNN_OK &&
                     fnn_train_options_set(shard_recipe, FNN_TRAIN_EPOCHS,
@@ -515,7 +519,8 @@ static void jnum(FILE *f, const char *k, double v, const char *sep)
         fprintf(f, "\"%s\": null%s", k, sep);
 }
 
-static int write_json(const struct cfg *c, const struct result *res, size_t n, const char *path)
+static int write_json(const struct cfg *c, const struct result *res, size_t n, const char *path,
+                      const char *args)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
     if (!f) {
@@ -523,9 +528,9 @@ static int write_json(const struct cfg *c, const struct result *res, size_t n, c
         return EXIT_FAIL;
     }
     uint32_t S = (uint32_t)c->S;
-    fprintf(f, "{\"library\": \"%s\", \"ranks\": %d, \"shards\": %u, \"slices\": %" PRIu64
+    fprintf(f, "{\"args\": \"%s\", \"library\": \"%s\", \"ranks\": %d, \"shards\": %u, \"slices\": %" PRIu64
                ", \"epochs\": %" PRIu64 ", \"stage_epochs\": %" PRIu64 ", \"datasets\": [\n",
-            fnn_version_string(), nranks, S, c->R, c->epochs, c->stage_epochs);
+            args, fnn_version_string(), nranks, S, c->R, c->epochs, c->stage_epochs);
     for (size_t d = 0; d < n; d++) {
         const struct result *r = &res[d];
         fprintf(f, "  {\"dataset\": \"%s\", \"pool\": %zu, \"holdout\": %zu, ", r->data,
@@ -586,22 +591,33 @@ int cmd_bench(const struct command *cmd, int argc, char **argv)
     memcpy(o, bench_opts, sizeof o);
     struct keyval *kv = calloc((size_t)argc, sizeof *kv);
     size_t nkv = 0;
-    int p = parse_args(cmd, argc, argv, o, COUNT(o), KEYS_TRAIN, kv, &nkv);
+    int p = parse_args(cmd, argc, argv, o, COUNT(o), KEYS_TRAIN | KEYS_FORGET, kv, &nkv);
     if (p != PARSE_OK) {
         free(kv);
         return p == PARSE_HELP ? EXIT_OK : EXIT_USAGE;
     }
+    /* Training keys first, unlearning keys after them. */
+    size_t ntrain = 0;
+    for (size_t k = 0; k < nkv; k++)
+        if (!kv[k].forget) {
+            struct keyval t = kv[k];
+            memmove(kv + ntrain + 1, kv + ntrain, (k - ntrain) * sizeof *kv);
+            kv[ntrain++] = t;
+        }
     int quick = o[B_QUICK].value != NULL;
     struct cfg c = {.arch = "mlp", .scratch = "/tmp", .S = 8, .R = quick ? 2 : 4,
                     .holdout = quick ? 1000 : 10000, .pool = quick ? 4000 : 0,
                     .epochs = quick ? 3 : 10, .stage_epochs = quick ? 2 : 4,
                     .singles = quick ? 2 : 4, .batches = quick ? 1 : 2,
                     .rsize = quick ? 4 : 8, .retrains = UINT64_MAX, .cmd = cmd, .kv = kv,
-                    .nkv = nkv};
+                    .nkv = ntrain, .fkv = kv + ntrain, .nfkv = nkv - ntrain};
     int rc = EXIT_USAGE;
     for (size_t k = 0; k < nkv; k++)
-        if (kv[k].key == FNN_TRAIN_EPOCHS || kv[k].key == FNN_TRAIN_SEED) {
-            usage_error(cmd, "bench: use --epochs, --stage-epochs and --seed");
+        if ((!kv[k].forget && (kv[k].key == FNN_TRAIN_EPOCHS || kv[k].key == FNN_TRAIN_SEED)) ||
+            (kv[k].forget && (kv[k].key == FNN_FORGET_METHOD || kv[k].key == FNN_FORGET_SEED))) {
+            usage_error(cmd, "bench: --%s: the bench sets it (use --epochs, --stage-epochs and "
+                             "--seed)",
+                        kv[k].name);
             goto done;
         }
     if (opt_uint(cmd, &o[B_SHARDS], 1, FNN_SHARDED_MAX_SHARDS, &c.S) ||
@@ -635,6 +651,17 @@ int cmd_bench(const struct command *cmd, int argc, char **argv)
         c.data[c.n_data++] = "data/fashion-mnist";
         c.data[c.n_data++] = "data/mnist";
     }
+    /* The options, for the record (JSON-safe: quotes and backslashes dropped). */
+    char args[1024] = "bench";
+    for (int i = 1; i < argc; i++) {
+        size_t len = strlen(args);
+        snprintf(args + len, sizeof args - len, " %s", argv[i]);
+    }
+    for (char *q = args; *q; q++)
+        if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
+            *q = ' ';
+    if (rank == 0)
+        printf("fnn-mpi %s (%d rank(s))\n", args, nranks);
     struct result res[MAX_DATA];
     memset(res, 0, sizeof res);
     double t0 = now_seconds();
@@ -653,7 +680,7 @@ int cmd_bench(const struct command *cmd, int argc, char **argv)
                    nranks, now_seconds() - t0);
         }
         if (c.json)
-            rc = write_json(&c, res, c.n_data, c.json);
+            rc = write_json(&c, res, c.n_data, c.json, args);
     }
     for (size_t d = 0; d < done_n; d++) {
         free(res[d].shard_train);
