@@ -176,20 +176,21 @@ FNN_MPI_API int fnn_mpi_evaluate(const fnn_sharded *s, const fnn_dataset *ds,
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     int32_t *pred = malloc((n ? n : 1) * sizeof *pred), *y = malloc((n ? n : 1) * sizeof *y);
-    int rc = pred && y ? FNN_OK : FNN_E_NOMEM;
-    rc = agree(rc, "out of memory", comm, err, err_size);
+    int rc = agree(pred && y ? FNN_OK : FNN_E_NOMEM, "out of memory", comm, err, err_size);
     if (rc == FNN_OK)
         rc = fnn_mpi_predict(s, ds, NULL, pred, comm, err, err_size);
     double acc = 0;
-    if (rc == FNN_OK && rank == 0 &&
-        (rc = fnn_dataset_labels((fnn_dataset *)ds, y, n)) == FNN_OK) {
-        size_t hits = 0;
-        for (size_t i = 0; i < n; i++)
-            hits += pred[i] == y[i];
-        acc = n ? (double)hits / (double)n : 0.0;
+    if (rc == FNN_OK) {
+        int lrc = FNN_OK;
+        if (rank == 0 && (lrc = fnn_dataset_labels((fnn_dataset *)ds, y, n)) == FNN_OK) {
+            size_t hits = 0;
+            for (size_t i = 0; i < n; i++)
+                hits += pred[i] == y[i];
+            acc = n ? (double)hits / (double)n : 0.0;
+        }
+        rc = agree(lrc, "cannot read the labels", comm, err, err_size);
+        MPI_Bcast(&acc, 1, MPI_DOUBLE, 0, comm);
     }
-    rc = agree(rc, "cannot read the labels", comm, err, err_size);
-    MPI_Bcast(&acc, 1, MPI_DOUBLE, 0, comm);
     if (rc == FNN_OK && accuracy)
         *accuracy = acc;
     free(pred);
