@@ -60,7 +60,7 @@ static size_t pad4(size_t n)
 }
 
 /* zlib's crc32 takes a 32-bit length; feed large buffers in pieces. */
-static uint32_t crc_of(const uint8_t *p, size_t n)
+uint32_t fnn__crc32(const uint8_t *p, size_t n)
 {
     uLong c = crc32(0L, Z_NULL, 0);
     while (n > 0) {
@@ -251,7 +251,7 @@ static void write_file(const fnn_model *m, const fmt_plan *pl, uint8_t *out)
         }
     }
 
-    put_u32(p, crc_of(out, (size_t)(p - out)));
+    put_u32(p, fnn__crc32(out, (size_t)(p - out)));
 }
 
 int fnn__model_serialize(const fnn_model *m, uint8_t **buf, size_t *len)
@@ -1147,7 +1147,7 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
         return rc;
     end = size - FMT_TRAILER;
     stored = get_u32(b + end);
-    computed = crc_of(b, end);
+    computed = fnn__crc32(b, end);
     if (stored != computed)
         return fnn__fail(err, err_size, FNN_E_CHECKSUM,
                          "checksum mismatch: stored 0x%08x, computed 0x%08x",

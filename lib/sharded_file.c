@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "sharded.h"
 
@@ -62,18 +61,6 @@ static uint32_t get_u32(const uint8_t *p)
 static uint64_t get_u64(const uint8_t *p)
 {
     return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static uint32_t crc_of(const uint8_t *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, chunk);
-        p += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
 }
 
 static size_t pad4(size_t n)
@@ -302,7 +289,7 @@ int fnn__sharded_serialize(const fnn_sharded *s, uint8_t **buf, size_t *len)
         write_record(s, k, p + 4);
         p += 4 + r;
     }
-    put_u32(p, crc_of(out, (size_t)(p - out)));
+    put_u32(p, fnn__crc32(out, (size_t)(p - out)));
     *buf = out;
     *len = total;
     return FNN_OK;
@@ -328,7 +315,7 @@ int fnn__sharded_parse(const uint8_t *b, size_t size, fnn_sharded **out, char *e
                          "the header declares %llu bytes, %zu present",
                          (unsigned long long)declared, size);
     size_t end = size - MAN_TRAILER;
-    uint32_t stored = get_u32(b + end), computed = crc_of(b, end);
+    uint32_t stored = get_u32(b + end), computed = fnn__crc32(b, end);
     if (stored != computed)
         return fnn__fail(err, err_size, FNN_E_CHECKSUM,
                          "checksum mismatch: stored 0x%08x, computed 0x%08x",

@@ -74,25 +74,7 @@ files() {
         sed "s/^$(basename "$1")\.//" | sort)
 }
 
-python3 - "$data" <<'EOF'
-import os, random, struct, sys
-rng = random.Random(1)
-regions = [lambda r, c: r < 2 and c < 2,
-           lambda r, c: r < 2 and c >= 2,
-           lambda r, c: r >= 2]
-for prefix, n in (("train", 200), ("t10k", 100)):
-    labels = [i % 3 for i in range(n)]
-    pixels = bytearray()
-    for y in labels:
-        for r in range(4):
-            for c in range(4):
-                lit = regions[y](r, c)
-                pixels.append(rng.randint(180, 255) if lit else rng.randint(0, 60))
-    with open(os.path.join(sys.argv[1], prefix + "-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x00000803, n, 4, 4) + pixels)
-    with open(os.path.join(sys.argv[1], prefix + "-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x00000801, n) + bytes(labels))
-EOF
+python3 "$(dirname "${BASH_SOURCE[0]}")/tiny_idx.py" "$data"
 
 arch=input:4x4x1,dense:16,relu,dense:10
 train=(train --data "$data" --arch "$arch" --shards 4 --slices 2 --seed 3 --epochs 5
