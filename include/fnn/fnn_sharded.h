@@ -246,8 +246,10 @@ FNN_API int fnn_sharded_save_shard(fnn_sharded *s, const char *path, uint32_t sh
  * written by fnn_sharded_save_shard() (here, or elsewhere and brought in with
  * fnn_sharded_shard_import()), then removes the files of earlier generations
  * at path that it does not name.
- * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (a shard has no files for path),
- *         FNN_E_IO, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_STATE (a shard has no files for path, or
+ *         its record here is out of date: released, or a request reached it
+ *         while another handle held it, and not imported since), FNN_E_IO,
+ *         FNN_E_NOMEM. */
 FNN_API int fnn_sharded_save_manifest(fnn_sharded *s, const char *path);
 
 /** Serialises the state of shard `shard` (forgotten samples, checkpoints,
@@ -255,7 +257,9 @@ FNN_API int fnn_sharded_save_manifest(fnn_sharded *s, const char *path);
  * needs to take it over with fnn_sharded_shard_import().
  * @param buf may be NULL when size is 0, to learn the size.
  * @param needed receives the size (required).
- * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE, FNN_E_SHAPE (size < *needed). */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE, FNN_E_SHAPE (size < *needed),
+ *         FNN_E_STATE (a trained shard changed since it was saved, or its
+ *         record here is out of date). */
 FNN_API int fnn_sharded_shard_export(const fnn_sharded *s, uint32_t shard, void *buf,
                                      size_t size, size_t *needed);
 
@@ -280,7 +284,8 @@ FNN_API int fnn_sharded_load(fnn_sharded **out, const char *path, int hold_all, 
  * fnn_model_load_buffer(), have the model's specification, and record the
  * number of training samples its slices hold.
  * @return FNN_OK (also when already held), FNN_E_NULL, FNN_E_RANGE,
- *         FNN_E_STATE (not loaded from a file), FNN_E_IO, FNN_E_CHECKSUM (a
+ *         FNN_E_STATE (no files to load, or the record here is out of date),
+ *         FNN_E_IO, FNN_E_CHECKSUM (a
  *         file's digest), FNN_E_FORMAT, FNN_E_NOMEM, and what
  *         fnn_model_load_buffer() returns. */
 FNN_API int fnn_sharded_hold(fnn_sharded *s, uint32_t shard);
