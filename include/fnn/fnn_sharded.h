@@ -12,6 +12,8 @@
  *
  * The conventions of fnn.h hold: opaque handles, FNN_OK or a negative FNN_E_*
  * code, a message on the handle (fnn_sharded_errmsg()), no abort, no output.
+ * A sharded handle is used by one thread at a time, its read-only calls
+ * included (they leave their messages on it).
  * docs/SCALE.md describes the design, the files and distribution over MPI.
  */
 #ifndef FNN_FNN_SHARDED_H
