@@ -195,6 +195,13 @@ for round in 1 2 3 4; do
     if [ "$outcome" = old ]; then
         expect 0 2 forget --model "$m" --data "$data" --forget-indices "$tmp/idx"
     fi
+    # The next whole save removed what the killed one left: the directory
+    # holds the manifest's files and nothing else of it.
+    [ "$(files "$m" | wc -l)" -eq 8 ] || { ls "$tmp/kill"; fail "round $round: stray files"; }
+    if ls "$tmp/kill" | grep -q '\.tmp\.'; then
+        ls "$tmp/kill"
+        fail "round $round: a temporary was left behind"
+    fi
     echo "round $round: rank 1 killed: $killed; the set was $outcome"
 done
 echo "ok: rank killed mid-save: every round left a whole set ($outcomes)"
