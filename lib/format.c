@@ -60,7 +60,7 @@ static size_t pad4(size_t n)
 }
 
 /* zlib's crc32 takes a 32-bit length; feed large buffers in pieces. */
-static uint32_t crc_of(const uint8_t *p, size_t n)
+uint32_t fnn__crc32(const uint8_t *p, size_t n)
 {
     uLong c = crc32(0L, Z_NULL, 0);
     while (n > 0) {
@@ -251,7 +251,7 @@ static void write_file(const fnn_model *m, const fmt_plan *pl, uint8_t *out)
         }
     }
 
-    put_u32(p, crc_of(out, (size_t)(p - out)));
+    put_u32(p, fnn__crc32(out, (size_t)(p - out)));
 }
 
 int fnn__model_serialize(const fnn_model *m, uint8_t **buf, size_t *len)
@@ -437,30 +437,21 @@ static void remove_stale_temporaries(const char *path)
     (void)closedir(d);
 }
 
-FNN_API int fnn_model_save(const fnn_model *m, const char *path)
+int fnn__file_replace(const char *path, const uint8_t *data, size_t len, char *err,
+                      size_t err_size)
 {
     char suffix[48];
     char ebuf[128];
     const char *what;
-    uint8_t *data = NULL;
     char *tmp = NULL;
-    size_t len, plen, slen, tlen;
+    size_t plen, slen, tlen;
     struct stat st;
     int rc, fd = -1, e;
 
-    if (!m)
-        return FNN_E_NULL;
-    if (!path)
-        return fnn__model_fail(m, FNN_E_NULL, "path is NULL");
-    if ((rc = fnn__model_serialize(m, &data, &len)) != FNN_OK)
-        return rc;
-
     plen = strlen(path);
     slen = (size_t)snprintf(suffix, sizeof suffix, ".tmp.%ld.XXXXXX", (long)getpid());
-    if (fnn__add(plen, slen + 1, &tlen) || !(tmp = malloc(tlen))) {
-        free(data);
-        return fnn__model_fail(m, FNN_E_NOMEM, "cannot allocate the temporary file name");
-    }
+    if (fnn__add(plen, slen + 1, &tlen) || !(tmp = malloc(tlen)))
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "cannot allocate the temporary file name");
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, suffix, slen + 1);
 
@@ -468,12 +459,10 @@ FNN_API int fnn_model_save(const fnn_model *m, const char *path)
     fd = mkstemp(tmp);
     if (fd < 0) {
         e = errno;
-        free(data);
         free(tmp);
-        return fnn__model_fail(m, FNN_E_IO,
-                         "cannot create a temporary file for '%s%s': %s",
-                         path_dots(path), path_tail(path),
-                         errno_text(e, ebuf, sizeof ebuf));
+        return fnn__fail(err, err_size, FNN_E_IO,
+                         "cannot create a temporary file for '%s%s': %s", path_dots(path),
+                         path_tail(path), errno_text(e, ebuf, sizeof ebuf));
     }
     (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     /* A replaced file keeps its permission bits; a new one stays 0600. */
@@ -495,7 +484,6 @@ FNN_API int fnn_model_save(const fnn_model *m, const char *path)
     if (rename(tmp, path) != 0)
         goto fail;
     sync_parent_dir(path);
-    free(data);
     free(tmp);
     return FNN_OK;
 
@@ -504,10 +492,27 @@ fail:
     if (fd >= 0)
         (void)close(fd);
     (void)unlink(tmp);
-    free(data);
     free(tmp);
-    return fnn__model_fail(m, FNN_E_IO, "cannot %s '%s%s': %s", what, path_dots(path),
-                           path_tail(path), errno_text(e, ebuf, sizeof ebuf));
+    return fnn__fail(err, err_size, FNN_E_IO, "cannot %s '%s%s': %s", what, path_dots(path),
+                     path_tail(path), errno_text(e, ebuf, sizeof ebuf));
+}
+
+FNN_API int fnn_model_save(const fnn_model *m, const char *path)
+{
+    char msg[FNN__ERRMSG_SIZE];
+    uint8_t *data = NULL;
+    size_t len;
+    int rc;
+
+    if (!m)
+        return FNN_E_NULL;
+    if (!path)
+        return fnn__model_fail(m, FNN_E_NULL, "path is NULL");
+    if ((rc = fnn__model_serialize(m, &data, &len)) != FNN_OK)
+        return rc;
+    rc = fnn__file_replace(path, data, len, msg, sizeof msg);
+    free(data);
+    return rc == FNN_OK ? rc : fnn__model_fail(m, rc, "%s", msg);
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -1142,7 +1147,7 @@ static int load_buffer(fnn_model **out, const uint8_t *b, size_t size, char *err
         return rc;
     end = size - FMT_TRAILER;
     stored = get_u32(b + end);
-    computed = crc_of(b, end);
+    computed = fnn__crc32(b, end);
     if (stored != computed)
         return fnn__fail(err, err_size, FNN_E_CHECKSUM,
                          "checksum mismatch: stored 0x%08x, computed 0x%08x",

@@ -578,5 +578,13 @@ int fnn__history_append(fnn_model *m, const fnn__history_rec *rec);
 /* ---- model files (format.c) ----------------------------------------------- */
 
 int fnn__model_serialize(const fnn_model *m, uint8_t **buf, size_t *len);
+/* CRC-32 (zlib's) of n bytes, of any length: the trailer of the file formats. */
+uint32_t fnn__crc32(const uint8_t *p, size_t n);
+/* Replaces the file at path by data atomically, as fnn_model_save() does: a
+ * same-directory temporary <path>.tmp.<pid>.XXXXXX (after removing those of
+ * dead writers), written, synced, renamed over path, directory synced. On
+ * failure path is untouched and err says why. */
+int fnn__file_replace(const char *path, const uint8_t *data, size_t len, char *err,
+                      size_t err_size);
 
 #endif /* FNN_INTERNAL_H */

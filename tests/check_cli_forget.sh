@@ -98,25 +98,7 @@ check_that() {
 
 # Class c lights one region of the image (c 0: top left, 1: top right,
 # 2: bottom half); the rest is dark noise. Labels cycle 0, 1, 2.
-python3 - "$data" <<'EOF'
-import os, random, struct, sys
-rng = random.Random(1)
-regions = [lambda r, c: r < 2 and c < 2,
-           lambda r, c: r < 2 and c >= 2,
-           lambda r, c: r >= 2]
-for prefix, n in (("train", 200), ("t10k", 100)):
-    labels = [i % 3 for i in range(n)]
-    pixels = bytearray()
-    for y in labels:
-        for r in range(4):
-            for c in range(4):
-                lit = regions[y](r, c)
-                pixels.append(rng.randint(180, 255) if lit else rng.randint(0, 60))
-    with open(os.path.join(sys.argv[1], prefix + "-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x00000803, n, 4, 4) + pixels)
-    with open(os.path.join(sys.argv[1], prefix + "-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x00000801, n) + bytes(labels))
-EOF
+python3 "$(dirname "${BASH_SOURCE[0]}")/tiny_idx.py" "$data"
 
 # The directory loader gives every data set 10 classes, so the output layer
 # has 10 units; only 3 of them are used.

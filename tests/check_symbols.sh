@@ -1,20 +1,22 @@
 #!/bin/bash
-# Checks that a shared library exports exactly the functions its header
-# declares with FNN_API: no undocumented symbol leaks out, and no documented
+# Checks that a shared library exports exactly the functions its headers
+# declare with FNN_API: no undocumented symbol leaks out, and no documented
 # function is missing. Data symbols must not be exported at all.
 #
-# Usage: tests/check_symbols.sh LIBFNN_SO FNN_H
+# Usage: tests/check_symbols.sh LIBFNN_SO HEADER...
 # Prints the difference and exits 1 when the two sets differ; exits 2 on a
 # usage or tool error.
 set -euo pipefail
 
-if [ "$#" -ne 2 ]; then
-    echo "usage: $0 LIBFNN_SO FNN_H" >&2
+if [ "$#" -lt 2 ]; then
+    echo "usage: $0 LIBFNN_SO HEADER..." >&2
     exit 2
 fi
 lib=$1
-header=$2
-for f in "$lib" "$header"; do
+shift
+headers=("$@")
+header=${headers[*]}
+for f in "$lib" "${headers[@]}"; do
     if [ ! -r "$f" ]; then
         echo "$0: cannot read $f" >&2
         exit 2
@@ -31,7 +33,7 @@ perl -0777 -ne '
     s{//[^\n]*}{}g;
     s{^[ \t]*#(?:[^\n]*\\\n)*[^\n]*}{}mg;
     print "$1\n" while /\bFNN_API\b[^;{}()]*?\b([A-Za-z_]\w*)\s*\(/g;
-' "$header" | LC_ALL=C sort >"$tmp/declared.raw"
+' "${headers[@]}" | LC_ALL=C sort >"$tmp/declared.raw"
 LC_ALL=C sort -u "$tmp/declared.raw" >"$tmp/declared"
 if ! cmp -s "$tmp/declared.raw" "$tmp/declared"; then
     echo "FAIL: $header declares a function more than once:"

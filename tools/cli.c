@@ -17,10 +17,12 @@
 /* Messages                                                                 */
 /* ------------------------------------------------------------------------ */
 
+const char *cli_program = "fnn";
+
 int fail(int status, const char *detail, const char *fmt, ...)
 {
     va_list ap;
-    fputs("fnn: ", stderr);
+    fprintf(stderr, "%s: ", cli_program);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -47,14 +49,14 @@ double now_seconds(void)
 int usage_error(const struct command *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fputs("fnn: ", stderr);
+    fprintf(stderr, "%s: ", cli_program);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     if (cmd)
-        fprintf(stderr, "\nTry 'fnn %s --help'.\n", cmd->name);
+        fprintf(stderr, "\nTry '%s %s --help'.\n", cli_program, cmd->name);
     else
-        fputs("\nTry 'fnn --help'.\n", stderr);
+        fprintf(stderr, "\nTry '%s --help'.\n", cli_program);
     return EXIT_USAGE;
 }
 

@@ -23,6 +23,9 @@ struct command {
 
 /* ---- messages ------------------------------------------------------------- */
 
+/* The program named in messages ("fnn"). */
+extern const char *cli_program;
+
 /* Prints "fnn: MESSAGE" and a hint to stderr; returns EXIT_USAGE. */
 int usage_error(const struct command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
