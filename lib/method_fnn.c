@@ -155,6 +155,19 @@ static int repair(fnn__run *r, state *s, size_t n)
     return rc;
 }
 
+/* For a class request, the output layer forgets the class's own logit and
+ * nothing else. Contrast ranks give that logit rank 1, but also rank the
+ * logits of the classes that resemble it just after (a "3" drives the "5"
+ * and "9" logits beyond what the retained data does), and rates of 2 or 3
+ * on those cost the retained classes more than a small repair restores. */
+static void only_class_logit(fnn_model *m, int32_t label)
+{
+    fnn__flayer *F = &m->fl[m->n_fl - 1];
+    for (uint32_t j = 0; j < F->units; j++)
+        F->tau[j] = (int32_t)j == label ? 1.0f : INFINITY;
+    fnn__model_update_decay(m);
+}
+
 /* Ranks the neurons on a sample of the forget set (and, for the contrast
  * policy, one of the retain set) and sets their rates. */
 static int rank(fnn__run *r, size_t n)
@@ -175,6 +188,8 @@ static int rank(fnn__run *r, size_t n)
         rc = fnn__fail(r->m->errmsg, sizeof r->m->errmsg, FNN_E_NOMEM, "out of memory");
     fnn_dataset_free(sample);
     fnn_dataset_free(base);
+    if (rc == FNN_OK && policy == FNN_POLICY_CONTRAST && r->req->kind == FNN_REQUEST_CLASS)
+        only_class_logit(r->m, r->req->label);
     return rc;
 }
 
