@@ -155,10 +155,20 @@ int fnn__train(fnn_model *m, const fnn_dataset *ds, const fnn__train_cfg *c,
             double loss = fnn__softmax_xent(logits, ws->y, count, classes, ws->loss,
                                             ws->grad_a, 1.0f / (float)count, NULL);
             if (!isfinite(loss)) {
-                rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
-                               "loss became %g at epoch %u step %zu (learning rate %g too "
-                               "high?); parameters restored",
-                               loss, e, bi + 1, lr);
+                /* Before the first update the learning rate is not to blame:
+                 * the model's outputs already overflow on these features. */
+                if (steps == 0)
+                    rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
+                                   "loss is %g at the first step, before any update: the "
+                                   "model's outputs are not finite on these features (its "
+                                   "parameters or the features overflow); parameters "
+                                   "restored",
+                                   loss);
+                else
+                    rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
+                                   "loss became %g at epoch %u step %zu (learning rate %g "
+                                   "too high?); parameters restored",
+                                   loss, e, bi + 1, lr);
                 break;
             }
             fnn__backward(m, ws, count, m->grads);

@@ -573,7 +573,9 @@ FNN_API int fnn_model_recipe(const fnn_model *m, fnn_train_options **out,
 
 /** Class probabilities (softmax) for every sample.
  * @param out capacity n >= size * classes floats, row per sample.
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_NUMERIC (an output is not
+ *         finite: the parameters overflow on these samples; out may hold
+ *         the rows before it), FNN_E_NOMEM. */
 FNN_API int fnn_model_predict_proba(const fnn_model *m, const fnn_dataset *ds, float *out,
                                     size_t n);
 
@@ -585,7 +587,8 @@ FNN_API int fnn_model_predict(const fnn_model *m, const fnn_dataset *ds, int32_t
 
 /** Accuracy in [0, 1] and mean cross-entropy loss (either pointer may be NULL).
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_STATE (no
- *         labels), FNN_E_NOMEM. */
+ *         labels), FNN_E_NUMERIC (an output is not finite; nothing is
+ *         written), FNN_E_NOMEM. */
 FNN_API int fnn_model_evaluate(const fnn_model *m, const fnn_dataset *ds, double *accuracy,
                                double *mean_loss);
 
@@ -734,7 +737,10 @@ FNN_API int fnn_model_membership(const fnn_model *m, const fnn_dataset *members,
  * those whose process no longer exists (kill(pid, 0) fails with ESRCH), never
  * one of a live process; see docs/FORMAT.md, "Writing", for the exact rule and
  * its limits (processes saving to one path must share a PID namespace).
- * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_NOMEM. */
+ * Nothing that fnn_model_load() would refuse is written.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_NUMERIC (a parameter is NaN or
+ *         infinite, or a forgetting rate NaN), FNN_E_STATE (a forgetting rate
+ *         <= 0), FNN_E_NOMEM (also: a model over the format's 4 GiB). */
 FNN_API int fnn_model_save(const fnn_model *m, const char *path);
 
 /** Loads a model saved by fnn_model_save(), from a regular file, a pipe or a
@@ -749,7 +755,8 @@ FNN_API int fnn_model_load(fnn_model **out, const char *path, char *err, size_t 
 /** Serialises the model into a caller buffer.
  * @param buf may be NULL when size is 0, to learn the size.
  * @param needed receives the serialised size (required).
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (size < *needed; nothing written). */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (size < *needed; nothing written),
+ *         FNN_E_NUMERIC, FNN_E_STATE, FNN_E_NOMEM (as fnn_model_save()). */
 FNN_API int fnn_model_save_buffer(const fnn_model *m, void *buf, size_t size, size_t *needed);
 
 /** Loads a model from a buffer (same format as files).
@@ -813,7 +820,9 @@ FNN_API int fnn_model_fold_decay(fnn_model *m);
  * current forgetting state) over `ds`: the largest mean gets rank 1; ties go
  * to the lower index.
  * @param n capacity of ranks; must be >= the layer's units.
- * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE, FNN_E_SHAPE, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE, FNN_E_SHAPE, FNN_E_NUMERIC (a
+ *         pre-activation of a dense layer is not finite: the parameters
+ *         overflow on ds), FNN_E_NOMEM. */
 FNN_API int fnn_model_rank_neurons(const fnn_model *m, const fnn_dataset *ds, size_t layer,
                                    uint32_t *ranks, size_t n);
 
@@ -835,7 +844,9 @@ enum fnn_policy {
  * @param param fixed: tau (> 0); topk and random: K for a 128-wide layer,
  *        scaled to each layer's width, at least 1 (<= 0 means 30); others: unused.
  * @param seed for FNN_POLICY_RANDOM.
- * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID, FNN_E_SHAPE, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID, FNN_E_SHAPE, FNN_E_NUMERIC (the
+ *         rank-based policies, as fnn_model_rank_neurons()), FNN_E_NOMEM; on
+ *         failure nothing is changed. */
 FNN_API int fnn_model_apply_policy(fnn_model *m, const fnn_dataset *forget, int policy,
                                    double param, uint64_t seed);
 
