@@ -126,7 +126,10 @@ int fnn__train(fnn_model *m, const fnn_dataset *ds, const fnn__train_cfg *c,
     }
     memcpy(backup, m->params, m->n_params * sizeof(float));
     int normalized = c->normalize && !m->in_mean;
-    if (normalized && (rc = normalize_begin(m, ds, std)) != FNN_OK) {
+    const fnn__layer *fold_into;
+    /* A normalisation that cannot be folded is refused before any step. */
+    if (normalized && ((rc = fnn__fold_target(m, &fold_into)) != FNN_OK ||
+                       (rc = normalize_begin(m, ds, std)) != FNN_OK)) {
         free(backup);
         free(std);
         return rc;
@@ -209,15 +212,21 @@ int fnn__train(fnn_model *m, const fnn_dataset *ds, const fnn__train_cfg *c,
         if (bi < batches)
             break;
     }
+    /* Parameters trained on normalised features are only valid folded: when
+     * the fold fails (an overflow, no memory), the call fails and they are
+     * restored with the rest. */
+    int restore = rc == FNN_E_NUMERIC;
     if (normalized) {
         if (rc != FNN_E_NUMERIC) {
             int frc = fnn__fold_normalization(m, m->in_mean, std);
-            if (frc != FNN_OK)
+            if (frc != FNN_OK) {
                 rc = frc;
+                restore = 1;
+            }
         }
         normalize_end(m);
     }
-    if (rc == FNN_E_NUMERIC)
+    if (restore)
         memcpy(m->params, backup, m->n_params * sizeof(float));
     free(backup);
     free(std);

@@ -361,6 +361,60 @@ START_TEST(test_options_parse_and_seeds)
 }
 END_TEST
 
+/* ---- statuses the header documents, where the code once differed ------------ */
+
+/* n samples of `dim` features in three well separated classes. */
+static fnn_dataset *three_blobs(size_t n, uint32_t dim)
+{
+    float *x = malloc(n * dim * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    ck_assert(x && y);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int32_t)(i % 3);
+        for (uint32_t j = 0; j < dim; j++)
+            x[i * dim + j] = (j % 3 == (uint32_t)y[i] ? 2.0f : 0.0f) +
+                             0.1f * (float)((i * 7 + j * 3) % 10);
+    }
+    fnn_dataset *ds = NULL;
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, n, dim, 1, 1, 3, NULL, 0), FNN_OK);
+    free(x);
+    free(y);
+    return ds;
+}
+
+START_TEST(test_train_normalize_unfoldable)
+{
+    /* A normalisation that could not be folded into the first weighted layer
+     * (a relu comes first) is FNN_E_STATE before any step: the model is
+     * unchanged and records no recipe. It was FNN_E_STATE after training,
+     * with the parameters trained on normalised features left in place. */
+    fnn_dataset *ds = three_blobs(60, 4);
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_create(&m, "input:4,relu,dense:3", 1, NULL, 0), FNN_OK);
+    float before[15], after[15];
+    ck_assert_uint_eq(fnn_model_num_params(m), 15);
+    ck_assert_int_eq(fnn_model_get_params(m, before, 15), FNN_OK);
+    fnn_train_options *o = NULL;
+    ck_assert_int_eq(fnn_train_options_create(&o), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_NORMALIZE, 1), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_EPOCHS, 3), FNN_OK);
+    ck_assert_int_eq(fnn_model_train(m, ds, o), FNN_E_STATE);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "does not commute with normalisation"));
+    ck_assert_int_eq(fnn_model_get_params(m, after, 15), FNN_OK);
+    ck_assert_mem_eq(before, after, sizeof before);
+    ck_assert_uint_eq(fnn_model_recipe_calls(m), 0);
+    ck_assert_int_eq(fnn_model_retrain(m, ds, o), FNN_E_STATE);
+    ck_assert_int_eq(fnn_model_get_params(m, after, 15), FNN_OK);
+    ck_assert_mem_eq(before, after, sizeof before);
+    /* Without normalisation the same model trains. */
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_NORMALIZE, 0), FNN_OK);
+    ck_assert_int_eq(fnn_model_train(m, ds, o), FNN_OK);
+    fnn_train_options_free(o);
+    fnn_model_free(m);
+    fnn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("api");
@@ -375,6 +429,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_names);
     tcase_add_test(tc, test_key_bounds);
     tcase_add_test(tc, test_options_parse_and_seeds);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("statuses");
+    tcase_add_test(tc, test_train_normalize_unfoldable);
     suite_add_tcase(s, tc);
     return s;
 }

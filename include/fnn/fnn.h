@@ -387,7 +387,9 @@ FNN_API int fnn_model_set_params(fnn_model *m, const float *params, size_t n);
  * @param channels must equal the model's input channels.
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_INVALID (std <= 0 or a value
  *         not finite), FNN_E_STATE (a layer other than flatten or maxpool
- *         precedes the first weighted layer; nothing changed). */
+ *         precedes the first weighted layer), FNN_E_NUMERIC (a folded weight
+ *         or bias would not be finite), FNN_E_NOMEM; on failure nothing is
+ *         changed. */
 FNN_API int fnn_model_fold_input_normalization(fnn_model *m, const float *mean,
                                                const float *std, size_t channels);
 
@@ -531,10 +533,14 @@ FNN_API const char *fnn_train_options_errmsg(const fnn_train_options *o);
  * @param opts NULL uses the defaults.
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (data and model shapes differ),
  *         FNN_E_RANGE (label >= model classes), FNN_E_NUMERIC (the loss or a
- *         parameter became NaN or infinite: parameters are restored to their
- *         state before the call), FNN_E_CANCELLED (parameters keep the
- *         progress made, a normalisation is folded), FNN_E_STATE (train has
- *         no labels), FNN_E_NOMEM.
+ *         parameter became NaN or infinite, or folding the normalisation
+ *         overflowed: parameters are restored to their state before the
+ *         call), FNN_E_CANCELLED (parameters keep the progress made, a
+ *         normalisation is folded), FNN_E_STATE (train has no labels; or
+ *         FNN_TRAIN_NORMALIZE on a model where a layer other than flatten or
+ *         maxpool comes before the first weighted layer, so the
+ *         normalisation cannot be folded; nothing changed), FNN_E_NOMEM
+ *         (parameters restored when it was the fold that failed).
  * Thread-safety: uses m's workspace; train, opts are only read. */
 FNN_API int fnn_model_train(fnn_model *m, const fnn_dataset *train,
                             const fnn_train_options *opts);
