@@ -378,6 +378,10 @@ int fnn__model_check_data(const fnn_model *m, const fnn_dataset *ds, int need_la
  * the write is serialised, so concurrent failures do not race. */
 int fnn__model_fail(const fnn_model *m, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Copies m's message into buf under the lock that fnn__model_fail() writes
+ * it with: how a call reports why a read-only call on a shared model failed
+ * (with concurrent failures, the message is one of theirs). */
+void fnn__model_errmsg_copy(const fnn_model *m, char *buf, size_t size);
 /* Copies the records that are neither parameters nor forgetting state (the
  * recipe, the deletion history) from src to dst. */
 int fnn__model_copy_records(fnn_model *dst, const fnn_model *src);

@@ -22,6 +22,15 @@ int fnn__model_fail(const fnn_model *m, int code, const char *fmt, ...)
     return code;
 }
 
+void fnn__model_errmsg_copy(const fnn_model *m, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return;
+    pthread_mutex_lock(&msg_lock);
+    snprintf(buf, size, "%s", m->errmsg);
+    pthread_mutex_unlock(&msg_lock);
+}
+
 void *fnn__alloc_floats(size_t n)
 {
     size_t bytes;

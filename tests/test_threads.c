@@ -1,6 +1,7 @@
 /* Read-only calls on one model from many threads at once (the thread-safety
  * convention of include/fnn/fnn.h): every result must equal, bit for bit,
- * what the same call returned on the same samples with one thread.
+ * what the same call returned on the same samples with one thread. Each
+ * thread also scores the shared model with a LiRA attack of its own.
  *
  * The model has every kind of layer and buffer a workspace holds (a
  * two-channel input made channel-major, im2col, max pooling, a dense layer
@@ -30,7 +31,9 @@ enum {
     N_SUBSETS = 12, /* subset 0 is the whole training set */
     THREADS = 8,
     ROUNDS = 4,     /* every thread runs every subset's calls ROUNDS times */
-    MEMBERSHIP = FNN_MEMBERSHIP_TPR_01 + 1
+    MEMBERSHIP = FNN_MEMBERSHIP_TPR_01 + 1,
+    CANDIDATES = 40, /* of each thread's shadow attack */
+    SHADOWS = 2
 };
 
 static const char spec[] = "input:8x8x2,conv2d:4:3,relu,maxpool:2,flatten,dense:16,relu,"
@@ -97,6 +100,10 @@ static size_t total_units, n_params;
 static float *ref_params;
 static uint8_t *ref_bytes;
 static size_t ref_len;
+/* One LiRA attack per thread (an attack handle is used by one thread at a
+ * time), each scoring the shared model, and its scores by one thread. */
+static fnn_attack *attack[THREADS];
+static double ref_scores[THREADS][CANDIDATES];
 
 static void results_alloc(results *r, size_t n)
 {
@@ -209,6 +216,20 @@ static void setup(void)
     ref_bytes = malloc(ref_len);
     ck_assert_ptr_nonnull(ref_bytes);
     ck_assert_int_eq(fnn_model_save_buffer(model, ref_bytes, ref_len, &ref_len), FNN_OK);
+    uint32_t cand[CANDIDATES];
+    for (uint32_t i = 0; i < CANDIDATES; i++)
+        cand[i] = 3 * i;
+    for (int t = 0; t < THREADS; t++) {
+        ck_assert_msg(fnn_attack_create(&attack[t], model, train, cand, CANDIDATES, err,
+                                        sizeof err) == FNN_OK,
+                      "%s", err);
+        ck_assert_int_eq(fnn_attack_set(attack[t], FNN_ATTACK_SHADOWS, SHADOWS), FNN_OK);
+        ck_assert_int_eq(fnn_attack_set(attack[t], FNN_ATTACK_SEED, t), FNN_OK);
+        ck_assert_msg(fnn_attack_train(attack[t]) == FNN_OK, "%s",
+                      fnn_attack_errmsg(attack[t]));
+        ck_assert_int_eq(fnn_attack_scores(attack[t], model, ref_scores[t], CANDIDATES),
+                         FNN_OK);
+    }
 
     /* Subsets of different sizes and orders (0: the whole set), with their
      * reference results computed by this thread alone. */
@@ -244,6 +265,8 @@ static void teardown(void)
         results_free(&ref[k]);
         free(subset_idx[k]);
     }
+    for (int t = 0; t < THREADS; t++)
+        fnn_attack_free(attack[t]);
     free(ref_params);
     free(ref_bytes);
     fnn_model_free(model);
@@ -317,7 +340,8 @@ static void *work(void *arg)
             fnn_dataset_free(view);
             w->calls++;
         }
-        /* The other read-only calls: copies, serialisation, queries. */
+        /* The other read-only calls: copies, serialisation, queries, and
+         * this thread's shadow attack scoring the shared model. */
         size_t len = 0;
         fnn_model *copy = NULL;
         if (fnn_model_save_buffer(model, bytes, ref_len, &len) != FNN_OK || len != ref_len ||
@@ -331,6 +355,10 @@ static void *work(void *arg)
         if (fnn_model_get_params(model, params, n_params) != FNN_OK ||
             memcmp(params, ref_params, n_params * sizeof *params))
             record(w, "%s (subset %d, round %d)", "fnn_model_get_params", -1, round);
+        double scores[CANDIDATES];
+        if (fnn_attack_scores(attack[w->id], model, scores, CANDIDATES) != FNN_OK ||
+            memcmp(scores, ref_scores[w->id], sizeof scores))
+            record(w, "%s (subset %d, round %d)", "fnn_attack_scores", -1, round);
     }
 done:
     for (int k = 0; k < N_SUBSETS; k++)
