@@ -508,11 +508,12 @@ int fnn__fold_normalization(fnn_model *m, const float *mean, const float *std)
     }
     for (size_t j = 0; j < L->n_w + L->n_b; j++)
         if (!isfinite(w[j])) {
+            const char *what = isnan(w[j]) ? "NaN" : "infinite";
             free(w);
             return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
                              "folding the normalisation makes parameter %zu of layer %zu "
                              "%s; nothing changed",
-                             j, (size_t)(L - m->spec.layers), isnan(w[j]) ? "NaN" : "infinite");
+                             j, (size_t)(L - m->spec.layers), what);
         }
     memcpy(m->params + L->w_off, w, (L->n_w + L->n_b) * sizeof(float));
     free(w);
