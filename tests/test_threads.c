@@ -333,9 +333,14 @@ static void *work(void *arg)
                     record(w, "%s differs from one thread's result (subset %d, round %d)",
                            diff, k, round);
             }
-            /* A call that fails: its message is written under the model's lock. */
+            /* Calls that fail: their messages are written under a lock. */
             if (fnn_model_predict(model, k == 0 ? train : view, r->pred, 0) != FNN_E_SHAPE)
                 record(w, "%s (subset %d, round %d)", "a short buffer was not FNN_E_SHAPE", k,
+                       round);
+            const uint32_t beyond = N_TRAIN;
+            fnn_dataset *none = NULL;
+            if (fnn_dataset_subset(train, &beyond, 1, &none) != FNN_E_RANGE || none)
+                record(w, "%s (subset %d, round %d)", "an index beyond was not FNN_E_RANGE", k,
                        round);
             fnn_dataset_free(view);
             w->calls++;
