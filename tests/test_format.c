@@ -1030,7 +1030,7 @@ START_TEST(test_recipe_section)
     /* Corrupt payloads. */
     payloads p = payloads_of(m);
     sec s[4] = {spec_sec(p.spec), params_sec(&p), forget_sec(&p), recipe_sec(&p)};
-    uint8_t *payload = malloc(p.recipe_len + 12);
+    uint8_t *payload = calloc(1, p.recipe_len + 12); /* the long case writes 4 bytes more */
     ck_assert_ptr_nonnull(payload);
     memcpy(payload, p.recipe, p.recipe_len);
     s[3].data = payload;
