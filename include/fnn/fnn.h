@@ -223,9 +223,12 @@ enum fnn_dtype {
  *        without labels (prediction only; fnn_dataset_num_classes() is 0).
  * @param num_classes 1..65536; ignored when labels is NULL.
  * @return FNN_OK, FNN_E_NULL (out or features), FNN_E_INVALID (dtype, a zero
- *         or too large dimension, num_classes), FNN_E_EMPTY (n == 0),
- *         FNN_E_RANGE (a label), FNN_E_NUMERIC (NaN or infinite float
- *         feature), FNN_E_NOMEM; checked in that order, the message in err.
+ *         or too large dimension, more than 2^26 features per sample,
+ *         num_classes, n above 2^32 - 1), FNN_E_EMPTY (n == 0), FNN_E_RANGE
+ *         (a label), FNN_E_NUMERIC (NaN or infinite float feature),
+ *         FNN_E_NOMEM; the message in err. Checked in this order: out and
+ *         features, dtype, n, the dimensions and num_classes, the labels,
+ *         the features' values.
  * Ownership: the caller keeps its arrays; frees *out with fnn_dataset_free(). */
 FNN_API int fnn_dataset_from_arrays_v2(fnn_dataset **out, const void *features, int dtype,
                                        const int32_t *labels, size_t n, uint32_t rows,
@@ -625,9 +628,10 @@ FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, f
 
 /** Most probable class of every sample of a raw array.
  * @param out capacity out_n >= n labels.
- * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (dtype, misaligned floats),
- *         FNN_E_EMPTY (n == 0), FNN_E_NUMERIC (NaN or infinite feature, or
- *         outputs not finite), FNN_E_SHAPE (out_n), FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (dtype, misaligned floats, n
+ *         above 2^32 - 1), FNN_E_EMPTY (n == 0), FNN_E_NUMERIC (NaN or
+ *         infinite feature, or outputs not finite), FNN_E_SHAPE (out_n),
+ *         FNN_E_NOMEM. */
 FNN_API int fnn_model_predict_array(const fnn_model *m, const void *x, int dtype, size_t n,
                                     int32_t *out, size_t out_n);
 
