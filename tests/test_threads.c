@@ -1,7 +1,8 @@
 /* Read-only calls on one model from many threads at once (the thread-safety
  * convention of include/fnn/fnn.h): every result must equal, bit for bit,
- * what the same call returned on the same samples with one thread. Each
- * thread also scores the shared model with a LiRA attack of its own.
+ * what the same call returned on the same samples with one thread: the
+ * calls on data sets and on raw arrays. Each thread also scores the shared
+ * model with a LiRA attack of its own.
  *
  * The model has every kind of layer and buffer a workspace holds (a
  * two-channel input made channel-major, im2col, max pooling, a dense layer
@@ -88,6 +89,9 @@ typedef struct results {
     size_t class_count[CLASSES];
     double membership[MEMBERSHIP];  /* against the held-out set */
     uint32_t *ranks;                /* every forgetting layer's, one after another */
+    /* The same samples as a raw array (fnn_model_*_array()). */
+    float *a_proba, *a_logits, *a_losses;
+    int32_t *a_pred;
 } results;
 
 /* The shared model and data, and the single-threaded reference results. */
@@ -95,6 +99,8 @@ static fnn_model *model;
 static fnn_dataset *train, *held;
 static uint32_t *subset_idx[N_SUBSETS];
 static size_t subset_n[N_SUBSETS];
+static float *subset_x[N_SUBSETS];   /* each subset's features as a raw array */
+static int32_t *subset_y[N_SUBSETS];
 static results ref[N_SUBSETS];
 static size_t total_units, n_params;
 static float *ref_params;
@@ -114,7 +120,12 @@ static void results_alloc(results *r, size_t n)
     r->losses = malloc(n * sizeof *r->losses);
     r->pred = malloc(n * sizeof *r->pred);
     r->ranks = malloc(total_units * sizeof *r->ranks);
-    ck_assert(r->proba && r->logits && r->losses && r->pred && r->ranks);
+    r->a_proba = malloc(n * CLASSES * sizeof *r->a_proba);
+    r->a_logits = malloc(n * CLASSES * sizeof *r->a_logits);
+    r->a_losses = malloc(n * sizeof *r->a_losses);
+    r->a_pred = malloc(n * sizeof *r->a_pred);
+    ck_assert(r->proba && r->logits && r->losses && r->pred && r->ranks && r->a_proba &&
+              r->a_logits && r->a_losses && r->a_pred);
 }
 
 static void results_free(results *r)
@@ -124,13 +135,19 @@ static void results_free(results *r)
     free(r->losses);
     free(r->pred);
     free(r->ranks);
+    free(r->a_proba);
+    free(r->a_logits);
+    free(r->a_losses);
+    free(r->a_pred);
 }
 
-/* Runs every read-only call on ds into r; returns the first status that is
- * not FNN_OK (0 when all succeeded). Safe in any thread. */
-static int run_calls(const fnn_dataset *ds, results *r)
+/* Runs every read-only call on ds, and on subset k's raw array, into r;
+ * returns the first status that is not FNN_OK (0 when all succeeded). Safe
+ * in any thread. */
+static int run_calls(const fnn_dataset *ds, int k, results *r)
 {
     size_t n = r->n;
+    const float *x = subset_x[k];
     int rc;
     if ((rc = fnn_model_predict_proba(model, ds, r->proba, n * CLASSES)) ||
         (rc = fnn_model_logits(model, ds, r->logits, n * CLASSES)) ||
@@ -138,13 +155,20 @@ static int run_calls(const fnn_dataset *ds, results *r)
         (rc = fnn_model_evaluate(model, ds, &r->acc, &r->loss)) ||
         (rc = fnn_model_sample_losses(model, ds, r->losses, n)) ||
         (rc = fnn_model_class_accuracies(model, ds, r->class_acc, r->class_count, CLASSES)) ||
-        (rc = fnn_model_membership(model, ds, held, 7, r->membership, MEMBERSHIP)))
+        (rc = fnn_model_membership(model, ds, held, 7, r->membership, MEMBERSHIP)) ||
+        (rc = fnn_model_predict_proba_array(model, x, FNN_DTYPE_FLOAT32, n, r->a_proba,
+                                            n * CLASSES)) ||
+        (rc = fnn_model_logits_array(model, x, FNN_DTYPE_FLOAT32, n, r->a_logits,
+                                     n * CLASSES)) ||
+        (rc = fnn_model_predict_array(model, x, FNN_DTYPE_FLOAT32, n, r->a_pred, n)) ||
+        (rc = fnn_model_sample_losses_array(model, x, FNN_DTYPE_FLOAT32, subset_y[k], n,
+                                            r->a_losses, n)))
         return rc;
     size_t off = 0;
-    for (size_t k = 0; k < fnn_model_num_forgetting_layers(model); k++) {
+    for (size_t layer = 0; layer < fnn_model_num_forgetting_layers(model); layer++) {
         uint32_t units = 0;
-        if ((rc = fnn_model_forgetting_layer_units(model, k, &units)) ||
-            (rc = fnn_model_rank_neurons(model, ds, k, r->ranks + off, units)))
+        if ((rc = fnn_model_forgetting_layer_units(model, layer, &units)) ||
+            (rc = fnn_model_rank_neurons(model, ds, layer, r->ranks + off, units)))
             return rc;
         off += units;
     }
@@ -173,6 +197,14 @@ static const char *first_difference(const results *got, const results *want)
         return "fnn_model_membership";
     if (memcmp(got->ranks, want->ranks, total_units * sizeof *got->ranks))
         return "fnn_model_rank_neurons";
+    if (memcmp(got->a_proba, want->a_proba, n * CLASSES * sizeof *got->a_proba))
+        return "fnn_model_predict_proba_array";
+    if (memcmp(got->a_logits, want->a_logits, n * CLASSES * sizeof *got->a_logits))
+        return "fnn_model_logits_array";
+    if (memcmp(got->a_pred, want->a_pred, n * sizeof *got->a_pred))
+        return "fnn_model_predict_array";
+    if (memcmp(got->a_losses, want->a_losses, n * sizeof *got->a_losses))
+        return "fnn_model_sample_losses_array";
     return NULL;
 }
 
@@ -244,14 +276,19 @@ static void setup(void)
         subset_n[k] = n;
         fnn_dataset *ds = NULL;
         ck_assert_int_eq(fnn_dataset_subset(train, idx, n, &ds), FNN_OK);
+        subset_x[k] = malloc(n * DIM * sizeof *subset_x[k]);
+        subset_y[k] = malloc(n * sizeof *subset_y[k]);
+        ck_assert(subset_x[k] && subset_y[k]);
+        ck_assert_int_eq(fnn_dataset_features(ds, subset_x[k], n * DIM), FNN_OK);
+        ck_assert_int_eq(fnn_dataset_labels(ds, subset_y[k], n), FNN_OK);
         results_alloc(&ref[k], n);
-        int rc = run_calls(ds, &ref[k]);
+        int rc = run_calls(ds, k, &ref[k]);
         ck_assert_msg(rc == FNN_OK, "subset %d: %s: %s", k, fnn_strerror(rc),
                       fnn_model_errmsg(model));
         /* The same call twice in one thread: the reference is repeatable. */
         results again;
         results_alloc(&again, n);
-        ck_assert_int_eq(run_calls(ds, &again), FNN_OK);
+        ck_assert_int_eq(run_calls(ds, k, &again), FNN_OK);
         const char *diff = first_difference(&again, &ref[k]);
         ck_assert_msg(diff == NULL, "subset %d: %s differs between two runs", k, diff);
         results_free(&again);
@@ -264,6 +301,8 @@ static void teardown(void)
     for (int k = 0; k < N_SUBSETS; k++) {
         results_free(&ref[k]);
         free(subset_idx[k]);
+        free(subset_x[k]);
+        free(subset_y[k]);
     }
     for (int t = 0; t < THREADS; t++)
         fnn_attack_free(attack[t]);
@@ -302,6 +341,10 @@ static void *work(void *arg)
         got[k].losses = malloc(subset_n[k] * sizeof(float));
         got[k].pred = malloc(subset_n[k] * sizeof(int32_t));
         got[k].ranks = malloc(total_units * sizeof(uint32_t));
+        got[k].a_proba = malloc(subset_n[k] * CLASSES * sizeof(float));
+        got[k].a_logits = malloc(subset_n[k] * CLASSES * sizeof(float));
+        got[k].a_losses = malloc(subset_n[k] * sizeof(float));
+        got[k].a_pred = malloc(subset_n[k] * sizeof(int32_t));
     }
     float *params = malloc(n_params * sizeof *params);
     uint8_t *bytes = malloc(ref_len);
@@ -312,7 +355,8 @@ static void *work(void *arg)
              * different threads run different samples at any moment. */
             int k = (w->id * 5 + j) % N_SUBSETS;
             results *r = &got[k];
-            if (!r->proba || !r->logits || !r->losses || !r->pred || !r->ranks || !params ||
+            if (!r->proba || !r->logits || !r->losses || !r->pred || !r->ranks ||
+                !r->a_proba || !r->a_logits || !r->a_losses || !r->a_pred || !params ||
                 !bytes) {
                 record(w, "%s (subset %d, round %d)", "out of memory", k, round);
                 goto done;
@@ -324,7 +368,7 @@ static void *work(void *arg)
                 record(w, "%s (subset %d, round %d)", "fnn_dataset_subset failed", k, round);
                 continue;
             }
-            int rc = run_calls(k == 0 ? train : view, r);
+            int rc = run_calls(k == 0 ? train : view, k, r);
             if (rc != FNN_OK) {
                 record(w, "%s (subset %d, round %d)", fnn_strerror(rc), k, round);
             } else {
@@ -404,7 +448,7 @@ START_TEST(test_concurrent_reads_match_one_thread)
     /* And one thread still gets the reference. */
     results again;
     results_alloc(&again, N_TRAIN);
-    ck_assert_int_eq(run_calls(train, &again), FNN_OK);
+    ck_assert_int_eq(run_calls(train, 0, &again), FNN_OK);
     ck_assert_ptr_null(first_difference(&again, &ref[0]));
     results_free(&again);
 }

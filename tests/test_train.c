@@ -424,7 +424,7 @@ END_TEST
 /* ---- numbers that overflow ------------------------------------------------------ */
 
 /* Every read-only call on ds fails with FNN_E_NUMERIC and says so. */
-static void expect_inference_numeric(fnn_model *m, const fnn_dataset *ds)
+static void expect_inference_numeric(fnn_model *m, fnn_dataset *ds)
 {
     size_t n = fnn_dataset_size(ds);
     uint32_t C = fnn_model_num_classes(m);
@@ -447,6 +447,25 @@ static void expect_inference_numeric(fnn_model *m, const fnn_dataset *ds)
                      FNN_E_NUMERIC);
     ck_assert_int_eq(fnn_model_rank_neurons(m, ds, 0, ranks, 64), FNN_E_NUMERIC);
     ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "pre-activation"));
+    /* The same samples as a raw array. */
+    uint32_t rows, cols, ch;
+    ck_assert_int_eq(fnn_dataset_shape(ds, &rows, &cols, &ch), FNN_OK);
+    size_t dim = (size_t)rows * cols * ch;
+    float *x = malloc(n * dim * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    ck_assert(x && y);
+    ck_assert_int_eq(fnn_dataset_features(ds, x, n * dim), FNN_OK);
+    ck_assert_int_eq(fnn_dataset_labels(ds, y, n), FNN_OK);
+    ck_assert_int_eq(fnn_model_predict_array(m, x, FNN_DTYPE_FLOAT32, n, l, n), FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_predict_proba_array(m, x, FNN_DTYPE_FLOAT32, n, f, n * C),
+                     FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_logits_array(m, x, FNN_DTYPE_FLOAT32, n, f, n * C),
+                     FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_sample_losses_array(m, x, FNN_DTYPE_FLOAT32, y, n, f, n),
+                     FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "not finite"));
+    free(x);
+    free(y);
     free(f);
     free(l);
 }
