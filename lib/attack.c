@@ -119,8 +119,11 @@ FNN_API int fnn_attack_create(fnn_attack **out, const fnn_model *model,
     if (n == 0)
         return fnn__fail(err, err_size, FNN_E_EMPTY, "attack: no candidates");
     int rc = fnn__model_check_data(model, universe, 1);
-    if (rc != FNN_OK)
-        return fnn__fail(err, err_size, rc, "attack: %s", fnn_model_errmsg(model));
+    if (rc != FNN_OK) {
+        char msg[FNN__ERRMSG_SIZE];
+        fnn__model_errmsg_copy(model, msg, sizeof msg);
+        return fnn__fail(err, err_size, rc, "attack: %s", msg);
+    }
     if (universe->n < 2)
         return fnn__fail(err, err_size, FNN_E_EMPTY,
                          "attack: a universe of %zu samples has no halves", universe->n);
@@ -384,7 +387,7 @@ static int unlearn_shadow(job *j, uint32_t k, char *err, size_t err_size)
         goto done;
     }
     if ((rc = fnn_model_clone(b->shadows[k], &s)) != FNN_OK) {
-        fnn__fail(err, err_size, rc, "%s", fnn_model_errmsg(b->shadows[k]));
+        fnn__model_errmsg_copy(b->shadows[k], err, err_size);
         goto done;
     }
     size_t nin = 0;
@@ -661,7 +664,7 @@ FNN_API int fnn_attack_scores(fnn_attack *a, const fnn_model *target, double *sc
     if (rc == FNN_OK) {
         fnn__infer_out io = {.logits = logits, .check_finite = 1};
         if ((rc = fnn__infer(target, a->cands, &io)) != FNN_OK)
-            snprintf(err, sizeof err, "%s", fnn_model_errmsg(target));
+            fnn__model_errmsg_copy(target, err, sizeof err);
     }
     if (rc == FNN_OK)
         rc = fnn__logit_confidence(logits, a->n, C, a->labels, phi, err, sizeof err);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +26,18 @@
 static int ds_fail(fnn_dataset *ds, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A data set may be read by many threads at once, and reads that fail
+ * (fnn_dataset_subset(), fnn_dataset_labels(), ...) write its message: the
+ * writes are serialised, as fnn__model_fail() does for models. */
+static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int ds_fail(fnn_dataset *ds, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    pthread_mutex_lock(&msg_lock);
     fnn__vfail(ds->errmsg, sizeof ds->errmsg, code, fmt, ap);
+    pthread_mutex_unlock(&msg_lock);
     va_end(ap);
     return code;
 }

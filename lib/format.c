@@ -126,9 +126,32 @@ typedef struct fmt_plan {
     size_t total;      /* whole file */
 } fmt_plan;
 
+/* What fnn_model_load() would refuse is not written: every parameter must be
+ * finite and every forgetting rate > 0 (+infinity allowed). */
+static int check_savable(const fnn_model *m)
+{
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->params[i]))
+            return fnn__model_fail(m, FNN_E_NUMERIC,
+                                   "parameter %zu is %s; a model with a non-finite parameter "
+                                   "is not saved",
+                                   i, isnan(m->params[i]) ? "NaN" : "infinite");
+    for (size_t k = 0; k < m->n_fl; k++)
+        for (uint32_t j = 0; j < m->fl[k].units; j++)
+            if (!(m->fl[k].tau[j] > 0.0f))
+                return fnn__model_fail(m, isnan(m->fl[k].tau[j]) ? FNN_E_NUMERIC : FNN_E_STATE,
+                                       "dense layer %zu, unit %u: tau is %g; a model whose "
+                                       "rates are not > 0 is not saved",
+                                       k, (unsigned)j, (double)m->fl[k].tau[j]);
+    return FNN_OK;
+}
+
 static int plan_file(const fnn_model *m, fmt_plan *pl)
 {
     size_t n, tot;
+    int rc = check_savable(m);
+    if (rc != FNN_OK)
+        return rc;
     pl->spec_len = strlen(m->spec_text);
     if (pl->spec_len == 0 || pl->spec_len > FNN__MAX_SPEC)
         return fnn__model_fail(m, FNN_E_NOMEM,

@@ -49,6 +49,16 @@ int fnn__infer(const fnn_model *m, const fnn_dataset *ds, const fnn__infer_out *
     fnn__ws_give_back(m, ws);
     if (rc != FNN_OK)
         return rc;
+    /* Sums of finite floats cannot overflow a double: a sum that is not
+     * finite holds a pre-activation that was not, and every rank made from
+     * it would be meaningless. */
+    for (size_t i = 0; out->capture && i < m->spec.n_layers; i++)
+        for (uint32_t j = 0; out->capture[i] && j < m->spec.layers[i].units; j++)
+            if (!isfinite(out->capture[i][j]))
+                return fnn__model_fail(m, FNN_E_NUMERIC,
+                                       "the pre-activation of neuron %u of layer %zu is not "
+                                       "finite: the model's parameters overflow",
+                                       j, i);
     if (out->loss_sum)
         *out->loss_sum = total;
     if (out->correct)

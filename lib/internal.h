@@ -378,11 +378,20 @@ int fnn__model_check_data(const fnn_model *m, const fnn_dataset *ds, int need_la
  * the write is serialised, so concurrent failures do not race. */
 int fnn__model_fail(const fnn_model *m, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Copies m's message into buf under the lock that fnn__model_fail() writes
+ * it with: how a call reports why a read-only call on a shared model failed
+ * (with concurrent failures, the message is one of theirs). */
+void fnn__model_errmsg_copy(const fnn_model *m, char *buf, size_t size);
 /* Copies the records that are neither parameters nor forgetting state (the
  * recipe, the deletion history) from src to dst. */
 int fnn__model_copy_records(fnn_model *dst, const fnn_model *src);
+/* The layer an input normalisation folds into: the first weighted layer,
+ * when only flatten and maxpool layers come before it; else FNN_E_STATE
+ * (message on m). */
+int fnn__fold_target(fnn_model *m, const fnn__layer **out);
 /* Folds x' = (x - mean[c]) / std[c] into the first weighted layer; fails
- * with FNN_E_NUMERIC, changing nothing, when a folded value is not finite. */
+ * with FNN_E_NUMERIC, changing nothing, when a folded value is not finite,
+ * and with FNN_E_STATE as fnn__fold_target(). */
 int fnn__fold_normalization(fnn_model *m, const float *mean, const float *std);
 /* 1 when every parameter is finite. */
 int fnn__model_params_finite(const fnn_model *m);

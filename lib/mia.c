@@ -60,7 +60,7 @@ int fnn__roc_auc(const double *member_score, size_t nm, const double *nonmember_
         return rc;
     size_t pairs;
     if (fnn__mul(nm, nn, &pairs) != 0)
-        return fnn__fail(err, err_size, FNN_E_RANGE, "roc_auc: %zu x %zu pairs overflow", nm,
+        return fnn__fail(err, err_size, FNN_E_NOMEM, "roc_auc: %zu x %zu pairs overflow", nm,
                          nn);
     double *ms = sorted_copy(member_score, nm), *ns = sorted_copy(nonmember_score, nn);
     if (!ms || !ns) {

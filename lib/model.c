@@ -22,6 +22,15 @@ int fnn__model_fail(const fnn_model *m, int code, const char *fmt, ...)
     return code;
 }
 
+void fnn__model_errmsg_copy(const fnn_model *m, char *buf, size_t size)
+{
+    if (!buf || size == 0)
+        return;
+    pthread_mutex_lock(&msg_lock);
+    snprintf(buf, size, "%s", m->errmsg);
+    pthread_mutex_unlock(&msg_lock);
+}
+
 void *fnn__alloc_floats(size_t n)
 {
     size_t bytes;
@@ -444,22 +453,32 @@ FNN_API double fnn_model_flops_per_sample(const fnn_model *m, int training)
     return training ? fwd + bwd : fwd;
 }
 
-int fnn__fold_normalization(fnn_model *m, const float *mean, const float *std)
+int fnn__fold_target(fnn_model *m, const fnn__layer **out)
 {
-    size_t C = m->spec.in_c;
     /* Flatten and max pooling commute with a per-channel affine map whose
-     * scale is positive, and keep the channels-last layout. */
-    const fnn__layer *L = NULL;
-    for (size_t i = 0; i < m->spec.n_layers && !L; i++) {
+     * scale is positive, and keep the channels-last layout. The last layer is
+     * dense, so there is a weighted layer. */
+    *out = NULL;
+    for (size_t i = 0; i < m->spec.n_layers && !*out; i++) {
         const fnn__layer *K = &m->spec.layers[i];
         if (K->n_w)
-            L = K;
+            *out = K;
         else if (K->kind != FNN__L_FLATTEN && K->kind != FNN__L_MAXPOOL)
             return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_STATE,
                              "layer %zu comes before the first weighted layer and does not "
                              "commute with normalisation",
                              i);
     }
+    return FNN_OK;
+}
+
+int fnn__fold_normalization(fnn_model *m, const float *mean, const float *std)
+{
+    size_t C = m->spec.in_c;
+    const fnn__layer *L;
+    int rc = fnn__fold_target(m, &L);
+    if (rc != FNN_OK)
+        return rc;
     size_t row = L->n_w / L->units;
     /* The folded layer is computed aside and checked before it replaces the
      * old one, so a normalisation that overflows changes nothing. */
@@ -489,11 +508,12 @@ int fnn__fold_normalization(fnn_model *m, const float *mean, const float *std)
     }
     for (size_t j = 0; j < L->n_w + L->n_b; j++)
         if (!isfinite(w[j])) {
+            const char *what = isnan(w[j]) ? "NaN" : "infinite";
             free(w);
             return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
                              "folding the normalisation makes parameter %zu of layer %zu "
                              "%s; nothing changed",
-                             j, (size_t)(L - m->spec.layers), isnan(w[j]) ? "NaN" : "infinite");
+                             j, (size_t)(L - m->spec.layers), what);
         }
     memcpy(m->params + L->w_off, w, (L->n_w + L->n_b) * sizeof(float));
     free(w);

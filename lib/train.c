@@ -126,7 +126,10 @@ int fnn__train(fnn_model *m, const fnn_dataset *ds, const fnn__train_cfg *c,
     }
     memcpy(backup, m->params, m->n_params * sizeof(float));
     int normalized = c->normalize && !m->in_mean;
-    if (normalized && (rc = normalize_begin(m, ds, std)) != FNN_OK) {
+    const fnn__layer *fold_into;
+    /* A normalisation that cannot be folded is refused before any step. */
+    if (normalized && ((rc = fnn__fold_target(m, &fold_into)) != FNN_OK ||
+                       (rc = normalize_begin(m, ds, std)) != FNN_OK)) {
         free(backup);
         free(std);
         return rc;
@@ -155,10 +158,20 @@ int fnn__train(fnn_model *m, const fnn_dataset *ds, const fnn__train_cfg *c,
             double loss = fnn__softmax_xent(logits, ws->y, count, classes, ws->loss,
                                             ws->grad_a, 1.0f / (float)count, NULL);
             if (!isfinite(loss)) {
-                rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
-                               "loss became %g at epoch %u step %zu (learning rate %g too "
-                               "high?); parameters restored",
-                               loss, e, bi + 1, lr);
+                /* Before the first update the learning rate is not to blame:
+                 * the model's outputs already overflow on these features. */
+                if (steps == 0)
+                    rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
+                                   "loss is %g at the first step, before any update: the "
+                                   "model's outputs are not finite on these features (its "
+                                   "parameters or the features overflow); parameters "
+                                   "restored",
+                                   loss);
+                else
+                    rc = fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NUMERIC,
+                                   "loss became %g at epoch %u step %zu (learning rate %g "
+                                   "too high?); parameters restored",
+                                   loss, e, bi + 1, lr);
                 break;
             }
             fnn__backward(m, ws, count, m->grads);
@@ -199,15 +212,21 @@ int fnn__train(fnn_model *m, const fnn_dataset *ds, const fnn__train_cfg *c,
         if (bi < batches)
             break;
     }
+    /* Parameters trained on normalised features are only valid folded: when
+     * the fold fails (an overflow, no memory), the call fails and they are
+     * restored with the rest. */
+    int restore = rc == FNN_E_NUMERIC;
     if (normalized) {
         if (rc != FNN_E_NUMERIC) {
             int frc = fnn__fold_normalization(m, m->in_mean, std);
-            if (frc != FNN_OK)
+            if (frc != FNN_OK) {
                 rc = frc;
+                restore = 1;
+            }
         }
         normalize_end(m);
     }
-    if (rc == FNN_E_NUMERIC)
+    if (restore)
         memcpy(m->params, backup, m->n_params * sizeof(float));
     free(backup);
     free(std);

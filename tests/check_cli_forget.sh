@@ -110,6 +110,32 @@ has_part out "accuracy 100.00%  "
 
 base=(forget --model "$model" --data "$data")
 
+# ---- a model whose outputs overflow --------------------------------------------
+
+# Every weight and bias FLT_MAX (finite, so the file loads): its outputs are
+# not finite, and nothing may report a figure for it or save it unlearned.
+python3 - "$model" "$tmp/overflow.fnn" <<'EOF'
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+pos, sections = 32, struct.unpack_from("<I", b, 20)[0]
+for _ in range(sections):
+    tag, _flags, length = struct.unpack_from("<4sIQ", b, pos)
+    if tag == b"PARM":
+        count = struct.unpack_from("<Q", b, pos + 16)[0]
+        struct.pack_into("<%dI" % count, b, pos + 24, *([0x7F7FFFFF] * count))
+    pos += 16 + length + (-length % 4)
+struct.pack_into("<I", b, len(b) - 4, zlib.crc32(bytes(b[:-4])))
+open(sys.argv[2], "wb").write(b)
+EOF
+expect 0 info --model "$tmp/overflow.fnn"
+expect 1 eval --model "$tmp/overflow.fnn" --data "$data"
+has_part err "the model's outputs are not finite"
+[ ! -s "$tmp/out" ] || fail "eval of an overflowing model printed figures"
+expect 1 forget --model "$tmp/overflow.fnn" --data "$data" --forget-class 1 \
+    --out "$tmp/never.fnn"
+has_part err "the model's outputs are not finite"
+[ ! -e "$tmp/never.fnn" ] || fail "forget saved an overflowing model"
+
 # ---- --forget-class -------------------------------------------------------------
 
 # Repair on the whole retain set, 5 epochs a step, and a budget that pays for

@@ -361,6 +361,204 @@ START_TEST(test_options_parse_and_seeds)
 }
 END_TEST
 
+/* ---- statuses the header documents, where the code once differed ------------ */
+
+/* n samples of `dim` features in three well separated classes. */
+static fnn_dataset *three_blobs(size_t n, uint32_t dim)
+{
+    float *x = malloc(n * dim * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    ck_assert(x && y);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int32_t)(i % 3);
+        for (uint32_t j = 0; j < dim; j++)
+            x[i * dim + j] = (j % 3 == (uint32_t)y[i] ? 2.0f : 0.0f) +
+                             0.1f * (float)((i * 7 + j * 3) % 10);
+    }
+    fnn_dataset *ds = NULL;
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, n, dim, 1, 1, 3, NULL, 0), FNN_OK);
+    free(x);
+    free(y);
+    return ds;
+}
+
+START_TEST(test_train_normalize_unfoldable)
+{
+    /* A normalisation that could not be folded into the first weighted layer
+     * (a relu comes first) is FNN_E_STATE before any step: the model is
+     * unchanged and records no recipe. It was FNN_E_STATE after training,
+     * with the parameters trained on normalised features left in place. */
+    fnn_dataset *ds = three_blobs(60, 4);
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_create(&m, "input:4,relu,dense:3", 1, NULL, 0), FNN_OK);
+    float before[15], after[15];
+    ck_assert_uint_eq(fnn_model_num_params(m), 15);
+    ck_assert_int_eq(fnn_model_get_params(m, before, 15), FNN_OK);
+    fnn_train_options *o = NULL;
+    ck_assert_int_eq(fnn_train_options_create(&o), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_NORMALIZE, 1), FNN_OK);
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_EPOCHS, 3), FNN_OK);
+    ck_assert_int_eq(fnn_model_train(m, ds, o), FNN_E_STATE);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "does not commute with normalisation"));
+    ck_assert_int_eq(fnn_model_get_params(m, after, 15), FNN_OK);
+    ck_assert_mem_eq(before, after, sizeof before);
+    ck_assert_uint_eq(fnn_model_recipe_calls(m), 0);
+    ck_assert_int_eq(fnn_model_retrain(m, ds, o), FNN_E_STATE);
+    ck_assert_int_eq(fnn_model_get_params(m, after, 15), FNN_OK);
+    ck_assert_mem_eq(before, after, sizeof before);
+    /* Without normalisation the same model trains. */
+    ck_assert_int_eq(fnn_train_options_set(o, FNN_TRAIN_NORMALIZE, 0), FNN_OK);
+    ck_assert_int_eq(fnn_model_train(m, ds, o), FNN_OK);
+    fnn_train_options_free(o);
+    fnn_model_free(m);
+    fnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_option_caps)
+{
+    /* The header stated "> 0", ">= 1", ">= 0" for keys whose domains have
+     * caps; a value past a cap is FNN_E_INVALID, as the bounds report. */
+    static const struct {
+        int key;
+        double bad, good;
+    } train[] = {{FNN_TRAIN_EPOCHS, 1000001, 1000000},
+                 {FNN_TRAIN_LEARNING_RATE, 1e6, 999999},
+                 {FNN_TRAIN_WEIGHT_DECAY, 1e6, 999999},
+                 {FNN_TRAIN_EPSILON, 1, 0.5},
+                 {FNN_TRAIN_LR_STEP, 1000001, 1000000}};
+    fnn_train_options *t = NULL;
+    ck_assert_int_eq(fnn_train_options_create(&t), FNN_OK);
+    for (size_t i = 0; i < sizeof train / sizeof train[0]; i++) {
+        double lo, hi, v;
+        uint32_t flags;
+        ck_assert_int_eq(fnn_train_key_bounds(train[i].key, &lo, &hi, &flags, NULL), FNN_OK);
+        ck_assert(train[i].bad >= hi);
+        ck_assert_int_eq(fnn_train_options_set(t, train[i].key, train[i].bad), FNN_E_INVALID);
+        ck_assert_int_eq(fnn_train_options_set(t, train[i].key, train[i].good), FNN_OK);
+        ck_assert_int_eq(fnn_train_options_get(t, train[i].key, &v), FNN_OK);
+        ck_assert_double_eq(v, train[i].good);
+    }
+    fnn_train_options_free(t);
+    static const struct {
+        int key;
+        double bad, good;
+    } forget[] = {{FNN_FORGET_TAU, 2e9, 1e9},
+                  {FNN_FORGET_TOPK, 65537, 65536},
+                  {FNN_FORGET_MAX_T, 1000001, 1000000},
+                  {FNN_FORGET_REPAIR_EPOCHS, 1000001, 1000000},
+                  {FNN_FORGET_TURNS, 1000001, 1000000},
+                  {FNN_FORGET_LEARN_EPOCHS, 1000001, 1000000},
+                  {FNN_FORGET_UNLEARN_EPOCHS, 1000001, 1000000},
+                  {FNN_FORGET_EVAL_SAMPLES, 4294967296.0, 4294967295.0},
+                  {FNN_FORGET_MAX_EXTRA_REPAIR, 1000001, 1000000},
+                  {FNN_FORGET_NEWTON_L2, 1e6, 999999},
+                  {FNN_FORGET_T_START, 1000001, 1000000},
+                  {FNN_FORGET_T_STEP, 1000001, 1000000},
+                  {FNN_FORGET_RANK_SAMPLES, 4294967296.0, 4294967295.0},
+                  {FNN_FORGET_REPAIR_SAMPLES, 4294967296.0, 4294967295.0},
+                  {FNN_FORGET_MONITOR_SAMPLES, 4294967296.0, 4294967295.0}};
+    fnn_forget_options *f = NULL;
+    ck_assert_int_eq(fnn_forget_options_create(&f), FNN_OK);
+    for (size_t i = 0; i < sizeof forget / sizeof forget[0]; i++) {
+        double v;
+        ck_assert_int_eq(fnn_forget_options_set(f, forget[i].key, forget[i].bad), FNN_E_INVALID);
+        ck_assert_int_eq(fnn_forget_options_set(f, forget[i].key, forget[i].good), FNN_OK);
+        ck_assert_int_eq(fnn_forget_options_get(f, forget[i].key, &v), FNN_OK);
+        ck_assert_double_eq(v, forget[i].good);
+    }
+    fnn_forget_options_free(f);
+}
+END_TEST
+
+START_TEST(test_dataset_invalid_arguments)
+{
+    /* fnn_dataset_from_arrays(): FNN_E_INVALID for more than a zero dimension. */
+    float x[4] = {0, 1, 2, 3};
+    int32_t y[1] = {0};
+    fnn_dataset *ds = NULL;
+    char err[256];
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, 1, 1, 1, 65537, 2, err, sizeof err),
+                     FNN_E_INVALID);
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, 1, 8192, 8193, 1, 2, err, sizeof err),
+                     FNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(err, "features per sample"));
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, 1, 4, 1, 1, 0, err, sizeof err),
+                     FNN_E_INVALID);
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, 1, 4, 1, 1, 65537, err, sizeof err),
+                     FNN_E_INVALID);
+    ck_assert_ptr_null(ds);
+    /* fnn_dataset_set_normalization(): a mean that is not finite, and a std
+     * that would make the features overflow, not only a bad std. */
+    ck_assert_int_eq(fnn_dataset_from_arrays(&ds, x, y, 1, 4, 1, 1, 2, NULL, 0), FNN_OK);
+    float mean = INFINITY, sd = 1, before[4], after[4];
+    ck_assert_int_eq(fnn_dataset_features(ds, before, 4), FNN_OK);
+    ck_assert_int_eq(fnn_dataset_set_normalization(ds, &mean, &sd, 1), FNN_E_INVALID);
+    mean = 0;
+    sd = 1e-38f; /* 3 / 1e-38 overflows */
+    ck_assert_int_eq(fnn_dataset_set_normalization(ds, &mean, &sd, 1), FNN_E_INVALID);
+    sd = 1e-30f; /* 3e30 does not */
+    ck_assert_int_eq(fnn_dataset_features(ds, after, 4), FNN_OK);
+    ck_assert_mem_eq(before, after, sizeof before);
+    ck_assert_int_eq(fnn_dataset_set_normalization(ds, &mean, &sd, 1), FNN_OK);
+    fnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_fixed_policy_needs_tau)
+{
+    /* The fixed policy with tau <= 0 or NaN is FNN_E_INVALID and changes
+     * nothing (it once used 30). */
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_create(&m, "input:4,dense:8,relu,dense:3", 1, NULL, 0), FNN_OK);
+    static const double bad[] = {-3, 0, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(fnn_model_apply_policy(m, NULL, FNN_POLICY_FIXED, bad[i], 0),
+                         FNN_E_INVALID);
+        for (size_t k = 0; k < fnn_model_num_forgetting_layers(m); k++) {
+            float tau[8];
+            ck_assert_int_eq(fnn_model_decay_enabled(m, k), 0);
+            ck_assert_int_eq(fnn_model_get_tau(m, k, tau, 8), FNN_OK);
+            ck_assert(isinf(tau[0]));
+        }
+    }
+    ck_assert_int_eq(fnn_model_apply_policy(m, NULL, FNN_POLICY_FIXED, 3, 0), FNN_OK);
+    fnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_newton_output_too_wide)
+{
+    /* newton forms the output layer's exact Hessian, for at most 4096 weights
+     * and biases: a wider one is FNN_E_STATE before anything runs. */
+    fnn_dataset *ds = three_blobs(60, 8);
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_create(&m, "input:8,dense:512,relu,dense:10", 1, NULL, 0), FNN_OK);
+    size_t n = fnn_model_num_params(m), len = 0, len2 = 0;
+    ck_assert_int_eq(fnn_model_save_buffer(m, NULL, 0, &len), FNN_OK);
+    uint8_t *before = malloc(len), *after = malloc(len);
+    ck_assert(before && after);
+    ck_assert_int_eq(fnn_model_save_buffer(m, before, len, &len), FNN_OK);
+    fnn_forget_request *req = NULL;
+    ck_assert_int_eq(fnn_forget_request_from_class(&req, ds, 1, NULL, 0), FNN_OK);
+    fnn_forget_options *o = NULL;
+    ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_METHOD, FNN_METHOD_NEWTON), FNN_OK);
+    ck_assert_int_eq(fnn_model_forget(m, req, NULL, o, NULL), FNN_E_STATE);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "5130 parameters"));
+    ck_assert_int_eq(fnn_model_save_buffer(m, after, len, &len2), FNN_OK);
+    ck_assert_uint_eq(len, len2);
+    ck_assert_mem_eq(before, after, len);
+    ck_assert_uint_gt(n, 4096);
+    free(before);
+    free(after);
+    fnn_forget_options_free(o);
+    fnn_forget_request_free(req);
+    fnn_model_free(m);
+    fnn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("api");
@@ -375,6 +573,13 @@ static Suite *suite(void)
     tcase_add_test(tc, test_names);
     tcase_add_test(tc, test_key_bounds);
     tcase_add_test(tc, test_options_parse_and_seeds);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("statuses");
+    tcase_add_test(tc, test_train_normalize_unfoldable);
+    tcase_add_test(tc, test_option_caps);
+    tcase_add_test(tc, test_dataset_invalid_arguments);
+    tcase_add_test(tc, test_fixed_policy_needs_tau);
+    tcase_add_test(tc, test_newton_output_too_wide);
     suite_add_tcase(s, tc);
     return s;
 }

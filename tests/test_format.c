@@ -1030,7 +1030,7 @@ START_TEST(test_recipe_section)
     /* Corrupt payloads. */
     payloads p = payloads_of(m);
     sec s[4] = {spec_sec(p.spec), params_sec(&p), forget_sec(&p), recipe_sec(&p)};
-    uint8_t *payload = calloc(1, p.recipe_len + 12);
+    uint8_t *payload = calloc(1, p.recipe_len + 12); /* the long case writes 4 bytes more */
     ck_assert_ptr_nonnull(payload);
     memcpy(payload, p.recipe, p.recipe_len);
     s[3].data = payload;
@@ -1449,6 +1449,50 @@ START_TEST(test_save_replaces)
 }
 END_TEST
 
+START_TEST(test_save_refuses_non_finite)
+{
+    /* What the loaders refuse is never written. A model reaches such a state
+     * through no call of the API (each checks what it changes); the white-box
+     * test sets it directly. */
+    char dir[64], path[128];
+    static const char old[] = "previous model file contents";
+    fnn_model *m = make_model(TINY, 1);
+    make_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/model.fnn", dir);
+    write_file(path, old, sizeof old);
+    size_t needed = 7, len;
+    float keep = m->params[3];
+    static const struct {
+        float value;
+        const char *msg;
+    } bad[] = {{NAN, "parameter 3 is NaN"}, {INFINITY, "parameter 3 is infinite"},
+               {-INFINITY, "parameter 3 is infinite"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m->params[3] = bad[i].value;
+        ck_assert_int_eq(fnn_model_save(m, path), FNN_E_NUMERIC);
+        ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), bad[i].msg));
+        ck_assert_int_eq(fnn_model_save_buffer(m, NULL, 0, &needed), FNN_E_NUMERIC);
+        ck_assert_uint_eq(needed, 0);
+    }
+    m->params[3] = keep;
+    m->fl[0].tau[1] = NAN;
+    ck_assert_int_eq(fnn_model_save_buffer(m, NULL, 0, &needed), FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "dense layer 0, unit 1: tau is nan"));
+    m->fl[0].tau[1] = -1.0f;
+    ck_assert_int_eq(fnn_model_save(m, path), FNN_E_STATE);
+    m->fl[0].tau[1] = INFINITY;
+    /* The old file is untouched and alone; the model saves once it is whole. */
+    uint8_t *b = read_file(path, &len);
+    ck_assert_uint_eq(len, sizeof old);
+    ck_assert(memcmp(b, old, len) == 0);
+    free(b);
+    ck_assert_int_eq(count_entries(dir, NULL, 0), 1);
+    ck_assert_int_eq(fnn_model_save(m, path), FNN_OK);
+    fnn_model_free(m);
+    remove_tree(dir);
+}
+END_TEST
+
 static Suite *format_suite(void)
 {
     Suite *s = suite_create("format");
@@ -1484,6 +1528,7 @@ static Suite *format_suite(void)
     tcase_add_test(tc, test_save_write_error_keeps_old);
     tcase_add_test(tc, test_save_over_directory);
     tcase_add_test(tc, test_save_replaces);
+    tcase_add_test(tc, test_save_refuses_non_finite);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -380,6 +380,71 @@ START_TEST(indices_errors)
 }
 END_TEST
 
+/* ---- index lists as text ------------------------------------------------------------ */
+
+/* fnn_forget_request_from_index_text() on text[0..len) fails with code and
+ * exactly msg. */
+static void text_fail(const char *text, size_t len, int code, const char *msg)
+{
+    fnn_forget_request *r = POISON;
+    char err[256] = "unchanged";
+    ck_assert_int_eq(fnn_forget_request_from_index_text(&r, fx.train, text, len, err,
+                                                        sizeof err),
+                     code);
+    ck_assert_ptr_null(r);
+    ck_assert_str_eq(err, msg);
+}
+
+/* The same for a string literal, without its NUL. */
+#define TEXT_FAIL(lit, code, msg) text_fail(lit, sizeof lit - 1, code, msg)
+
+START_TEST(text_contents)
+{
+    /* Comments, every white-space byte, CRLF, a comment right after a token,
+     * leading zeros, and a text that is not NUL-terminated: only len bytes
+     * are read (the 9 after them is not). */
+    static const char text[] = "# forget\r\n4 007\t2#two\n\v11\f\r\n 19 9";
+    fnn_forget_request *r = NULL;
+    char err[256] = "";
+    ck_assert_msg(fnn_forget_request_from_index_text(&r, fx.train, text, sizeof text - 3, err,
+                                                     sizeof err) == FNN_OK,
+                  "%s", err);
+    const uint32_t want[5] = { 2, 4, 7, 11, 19 };
+    check_request(r, &fx.s, NULL, N, want, 5);
+    ck_assert_int_eq(fnn_forget_request_kind(r), FNN_REQUEST_INDICES);
+    fnn_forget_request_free(r);
+}
+END_TEST
+
+START_TEST(text_errors)
+{
+    TEXT_FAIL("", FNN_E_EMPTY, "no indices in the text");
+    TEXT_FAIL("# only\n  # comments \n", FNN_E_EMPTY, "no indices in the text");
+    TEXT_FAIL("1\n2\n3-7\n", FNN_E_FORMAT, "line 3: '3-7' is not a decimal index");
+    TEXT_FAIL("+1", FNN_E_FORMAT, "line 1: '+1' is not a decimal index");
+    TEXT_FAIL("1\n\x1b[31m", FNN_E_FORMAT, "line 2: '?[31m' is not a decimal index");
+    TEXT_FAIL("1 2\0003", FNN_E_FORMAT, "line 1: '2?3' is not a decimal index");
+    TEXT_FAIL("4294967296", FNN_E_FORMAT, "line 1: 4294967296 is larger than 4294967295");
+    TEXT_FAIL("99999999999999999999999999999", FNN_E_FORMAT,
+              "line 1: 999999999999999999999999... is larger than 4294967295");
+    /* Numbers that parse go through the checks of an index array. */
+    TEXT_FAIL("4294967295", FNN_E_RANGE,
+              "request_from_indices: index 4294967295 at position 0 is >= size 20");
+    TEXT_FAIL("3 5 3", FNN_E_DUPLICATE,
+              "request_from_indices: index 3 appears at positions 0 and 2");
+    TEXT_FAIL("0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19", FNN_E_EMPTY,
+              "request_from_indices: all 20 samples would be forgotten; nothing would be "
+              "retained");
+    fnn_forget_request *r = POISON;
+    char err[256];
+    ck_assert_int_eq(fnn_forget_request_from_index_text(&r, fx.train, NULL, 0, err, sizeof err),
+                     FNN_E_NULL);
+    ck_assert_ptr_null(r);
+    ck_assert_str_eq(err, "request_from_index_text: text is NULL");
+    ck_assert_int_eq(fnn_forget_request_from_index_text(&r, NULL, "1", 1, NULL, 0), FNN_E_NULL);
+}
+END_TEST
+
 /* ---- classes ----------------------------------------------------------------------- */
 
 START_TEST(class_contents)
@@ -736,6 +801,7 @@ static Suite *request_suite(void)
     } groups[] = {
         { "indices", { indices_contents, indices_edges, indices_word_boundaries,
                        indices_errors } },
+        { "text", { text_contents, text_errors } },
         { "class", { class_contents, class_errors } },
         { "random", { random_contents, random_deterministic, random_uniform,
                       random_errors } },

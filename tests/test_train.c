@@ -1,5 +1,6 @@
 /* Training and inference on small synthetic data. */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +421,134 @@ START_TEST(test_fold_input_normalization)
 }
 END_TEST
 
+/* ---- numbers that overflow ------------------------------------------------------ */
+
+/* Every read-only call on ds fails with FNN_E_NUMERIC and says so. */
+static void expect_inference_numeric(fnn_model *m, fnn_dataset *ds)
+{
+    size_t n = fnn_dataset_size(ds);
+    uint32_t C = fnn_model_num_classes(m);
+    float *f = malloc(n * C * sizeof *f);
+    int32_t *l = malloc(n * sizeof *l);
+    ck_assert(f && l);
+    double acc = -1, loss = -1, ca[16], fig[FNN_MEMBERSHIP_TPR_01 + 1];
+    uint32_t ranks[64];
+    ck_assert_uint_le(C, 16);
+    ck_assert_int_eq(fnn_model_predict_proba(m, ds, f, n * C), FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "not finite"));
+    ck_assert_int_eq(fnn_model_predict(m, ds, l, n), FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_logits(m, ds, f, n * C), FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_evaluate(m, ds, &acc, &loss), FNN_E_NUMERIC);
+    ck_assert_double_eq(acc, -1); /* nothing written */
+    ck_assert_double_eq(loss, -1);
+    ck_assert_int_eq(fnn_model_sample_losses(m, ds, f, n), FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_class_accuracies(m, ds, ca, NULL, 16), FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_membership(m, ds, ds, 1, fig, FNN_MEMBERSHIP_TPR_01 + 1),
+                     FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_rank_neurons(m, ds, 0, ranks, 64), FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "pre-activation"));
+    /* The same samples as a raw array. */
+    uint32_t rows, cols, ch;
+    ck_assert_int_eq(fnn_dataset_shape(ds, &rows, &cols, &ch), FNN_OK);
+    size_t dim = (size_t)rows * cols * ch;
+    float *x = malloc(n * dim * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    ck_assert(x && y);
+    ck_assert_int_eq(fnn_dataset_features(ds, x, n * dim), FNN_OK);
+    ck_assert_int_eq(fnn_dataset_labels(ds, y, n), FNN_OK);
+    ck_assert_int_eq(fnn_model_predict_array(m, x, FNN_DTYPE_FLOAT32, n, l, n), FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_predict_proba_array(m, x, FNN_DTYPE_FLOAT32, n, f, n * C),
+                     FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_logits_array(m, x, FNN_DTYPE_FLOAT32, n, f, n * C),
+                     FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_sample_losses_array(m, x, FNN_DTYPE_FLOAT32, y, n, f, n),
+                     FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "not finite"));
+    free(x);
+    free(y);
+    free(f);
+    free(l);
+}
+
+START_TEST(test_overflow_refused)
+{
+    fnn_dataset *ds = blobs(60, 6, 3, 1);
+    size_t nf = 60 * 6;
+    float *x0 = malloc(nf * sizeof *x0), *x1 = malloc(nf * sizeof *x1);
+    ck_assert(x0 && x1);
+    ck_assert_int_eq(fnn_dataset_features(ds, x0, nf), FNN_OK);
+    /* A normalisation that would make features infinite is refused, and the
+     * data set keeps presenting what it did. */
+    float mean = 0, tiny = 1e-45f;
+    ck_assert_int_eq(fnn_dataset_set_normalization(ds, &mean, &tiny, 1), FNN_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(fnn_dataset_errmsg(ds), "would make features overflow"));
+    ck_assert_int_eq(fnn_dataset_features(ds, x1, nf), FNN_OK);
+    ck_assert_mem_eq(x0, x1, nf * sizeof *x0);
+
+    fnn_model *m = NULL;
+    ck_assert_int_eq(fnn_model_create(&m, "input:6,dense:16,relu,dense:3", 1, NULL, 0), FNN_OK);
+    fnn_train_options *o = opts(FNN_OPTIMIZER_SGD, 0.1, 5, 16);
+    ck_assert_int_eq(fnn_model_train(m, ds, o), FNN_OK);
+    size_t n = fnn_model_num_params(m);
+    float p0[200], p1[200], bad[200];
+    ck_assert_uint_le(n, 200);
+    ck_assert_int_eq(fnn_model_get_params(m, p0, n), FNN_OK);
+    /* Folding that std overflows the first layer: refused, nothing changed. */
+    ck_assert_int_eq(fnn_model_fold_input_normalization(m, &mean, &tiny, 1), FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "nothing changed"));
+    ck_assert_int_eq(fnn_model_get_params(m, p1, n), FNN_OK);
+    ck_assert_mem_eq(p0, p1, n * sizeof *p0);
+    /* Parameters that are not finite are refused. */
+    memcpy(bad, p0, n * sizeof *bad);
+    bad[n - 1] = -INFINITY;
+    ck_assert_int_eq(fnn_model_set_params(m, bad, n), FNN_E_NUMERIC);
+    ck_assert_int_eq(fnn_model_get_params(m, p1, n), FNN_OK);
+    ck_assert_mem_eq(p0, p1, n * sizeof *p0);
+
+    /* Finite features so large that the first layer overflows: training fails
+     * at its first step, blames the features, not the learning rate, and
+     * restores the parameters. */
+    float *huge = malloc(nf * sizeof *huge);
+    int32_t y[60];
+    ck_assert_ptr_nonnull(huge);
+    for (size_t i = 0; i < nf; i++)
+        huge[i] = FLT_MAX;
+    for (int i = 0; i < 60; i++)
+        y[i] = i % 3;
+    fnn_dataset *big = NULL;
+    ck_assert_int_eq(fnn_dataset_from_arrays(&big, huge, y, 60, 6, 1, 1, 3, NULL, 0), FNN_OK);
+    for (size_t i = 0; i < n; i++)
+        bad[i] = 0.5f;
+    ck_assert_int_eq(fnn_model_set_params(m, bad, n), FNN_OK);
+    ck_assert_int_eq(fnn_model_train(m, big, o), FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "before any update"));
+    ck_assert_ptr_null(strstr(fnn_model_errmsg(m), "learning rate"));
+    ck_assert_int_eq(fnn_model_get_params(m, p1, n), FNN_OK);
+    ck_assert_mem_eq(bad, p1, n * sizeof *p1);
+    expect_inference_numeric(m, big);
+
+    /* Weights that are all FLT_MAX: finite, but every output overflows. No
+     * call reports a result, and training fails, restoring them. */
+    for (size_t i = 0; i < n; i++)
+        bad[i] = FLT_MAX;
+    ck_assert_int_eq(fnn_model_set_params(m, bad, n), FNN_OK);
+    expect_inference_numeric(m, ds);
+    ck_assert_int_eq(fnn_model_train(m, ds, o), FNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(fnn_model_errmsg(m), "before any update"));
+    ck_assert_int_eq(fnn_model_get_params(m, p1, n), FNN_OK);
+    ck_assert_mem_eq(bad, p1, n * sizeof *p1);
+    ck_assert_uint_eq(fnn_model_recipe_calls(m), 1); /* the failed calls recorded nothing */
+
+    fnn_train_options_free(o);
+    fnn_model_free(m);
+    fnn_dataset_free(big);
+    fnn_dataset_free(ds);
+    free(huge);
+    free(x0);
+    free(x1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -434,6 +563,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_inference_consistency);
     tcase_add_test(tc, test_shape_and_class_mismatch);
     tcase_add_test(tc, test_divergence_restores);
+    tcase_add_test(tc, test_overflow_refused);
     tcase_add_test(tc, test_progress_and_cancel);
     tcase_add_test(tc, test_options_validation);
     tcase_add_test(tc, test_lr_schedule);

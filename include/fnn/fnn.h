@@ -19,12 +19,18 @@
  *   evaluation, losses, requests, attacks) fails on one with FNN_E_STATE.
  * - Thread-safety: a handle may be used by one thread at a time, except that
  *   the read-only calls on a model (those taking `const fnn_model *`:
- *   prediction, evaluation, per-sample losses, queries) may run from many
- *   threads at once on one model, as long as no thread modifies it
- *   meanwhile; each such call brings its own workspace. Data sets are
- *   immutable once built and may be read by many threads. Different handles
- *   are independent. Matrix products run on OpenBLAS, whose thread count the
- *   caller controls (OPENBLAS_NUM_THREADS or openblas_set_num_threads()).
+ *   prediction, evaluation, per-sample losses, ranking, membership figures,
+ *   saving, cloning, queries, and shadow attacks scoring it) may run from
+ *   many threads at once on one model, as long as no thread modifies it
+ *   meanwhile; each such call brings its own workspace, and its results
+ *   are bit for bit those of the same call made alone. When such calls fail
+ *   at once, the model's message is one of theirs: read fnn_model_errmsg()
+ *   while no other call runs on the model. Data sets are immutable once
+ *   built and may be read by many threads (views of one may be made at
+ *   once). Different handles are independent. Matrix products run on
+ *   OpenBLAS, whose thread count the caller controls (OPENBLAS_NUM_THREADS
+ *   or openblas_set_num_threads()); results are deterministic for a given
+ *   count.
  * - Names: every enum the API takes has names and one-line descriptions
  *   (fnn_name()), and every option key reports its valid values
  *   (fnn_train_key_bounds(), fnn_forget_key_bounds()), so front ends and
@@ -183,8 +189,11 @@ FNN_API int fnn_dataset_load_dir(fnn_dataset **out, const char *dir, int split,
  * @param features n * rows * cols * channels floats, sample-major, channels last.
  * @param labels n labels, each in [0, num_classes).
  * @param n number of samples (>= 1).
- * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (zero dimension), FNN_E_EMPTY,
- *         FNN_E_RANGE (label), FNN_E_NUMERIC (NaN or infinite feature), FNN_E_NOMEM.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (rows, cols or channels 0 or
+ *         above 65536, more than 2^26 features per sample, num_classes
+ *         outside 1..65536, or n above 2^32 - 1), FNN_E_EMPTY (n == 0),
+ *         FNN_E_RANGE (label), FNN_E_NUMERIC (NaN or infinite feature),
+ *         FNN_E_NOMEM.
  * Ownership: the caller keeps its arrays; frees *out with fnn_dataset_free(). */
 FNN_API int fnn_dataset_from_arrays(fnn_dataset **out, const float *features,
                                     const int32_t *labels, size_t n, uint32_t rows,
@@ -214,9 +223,12 @@ enum fnn_dtype {
  *        without labels (prediction only; fnn_dataset_num_classes() is 0).
  * @param num_classes 1..65536; ignored when labels is NULL.
  * @return FNN_OK, FNN_E_NULL (out or features), FNN_E_INVALID (dtype, a zero
- *         or too large dimension, num_classes), FNN_E_EMPTY (n == 0),
- *         FNN_E_RANGE (a label), FNN_E_NUMERIC (NaN or infinite float
- *         feature), FNN_E_NOMEM; checked in that order, the message in err.
+ *         or too large dimension, more than 2^26 features per sample,
+ *         num_classes, n above 2^32 - 1), FNN_E_EMPTY (n == 0), FNN_E_RANGE
+ *         (a label), FNN_E_NUMERIC (NaN or infinite float feature),
+ *         FNN_E_NOMEM; the message in err. Checked in this order: out and
+ *         features, dtype, n, the dimensions and num_classes, the labels,
+ *         the features' values.
  * Ownership: the caller keeps its arrays; frees *out with fnn_dataset_free(). */
 FNN_API int fnn_dataset_from_arrays_v2(fnn_dataset **out, const void *features, int dtype,
                                        const int32_t *labels, size_t n, uint32_t rows,
@@ -298,7 +310,9 @@ FNN_API int fnn_dataset_split(fnn_dataset *ds, double fraction, uint64_t seed,
  * the [0, 1] scaling of byte images. Replaces any earlier normalisation; views
  * made later inherit it.
  * @param channels must equal the data set's channel count.
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_INVALID (std <= 0 or not finite). */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_INVALID (a mean or std not
+ *         finite, a std <= 0, or a pair that would make a feature the data
+ *         set holds overflow, e.g. std 1e-45; nothing changed). */
 FNN_API int fnn_dataset_set_normalization(fnn_dataset *ds, const float *mean,
                                           const float *std, size_t channels);
 
@@ -387,7 +401,9 @@ FNN_API int fnn_model_set_params(fnn_model *m, const float *params, size_t n);
  * @param channels must equal the model's input channels.
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_INVALID (std <= 0 or a value
  *         not finite), FNN_E_STATE (a layer other than flatten or maxpool
- *         precedes the first weighted layer; nothing changed). */
+ *         precedes the first weighted layer), FNN_E_NUMERIC (a folded weight
+ *         or bias would not be finite), FNN_E_NOMEM; on failure nothing is
+ *         changed. */
 FNN_API int fnn_model_fold_input_normalization(fnn_model *m, const float *mean,
                                                const float *std, size_t channels);
 
@@ -403,19 +419,21 @@ FNN_API double fnn_model_flops_per_sample(const fnn_model *m, int training);
 /** Training options: an opaque, enum-keyed set of numbers. */
 typedef struct fnn_train_options fnn_train_options;
 
-/** Keys of fnn_train_options_set(). Defaults in brackets. */
+/** Keys of fnn_train_options_set(). Defaults in brackets. A value outside
+ * the domain stated here is FNN_E_INVALID; fnn_train_key_bounds() reports
+ * each domain exactly. */
 enum fnn_train_key {
-    FNN_TRAIN_EPOCHS = 0,        /**< epochs, >= 1 [1] */
+    FNN_TRAIN_EPOCHS = 0,        /**< epochs, 1..1000000 [1] */
     FNN_TRAIN_BATCH_SIZE = 1,    /**< samples per step, 1..65536 [64] */
     FNN_TRAIN_OPTIMIZER = 2,     /**< enum fnn_optimizer [FNN_OPTIMIZER_ADAM] */
-    FNN_TRAIN_LEARNING_RATE = 3, /**< > 0 [0.001] */
+    FNN_TRAIN_LEARNING_RATE = 3, /**< in (0, 1e6) [0.001] */
     FNN_TRAIN_MOMENTUM = 4,      /**< SGD momentum in [0, 1) [0.9] */
     FNN_TRAIN_BETA1 = 5,         /**< Adam beta1 in [0, 1) [0.9] */
     FNN_TRAIN_BETA2 = 6,         /**< Adam beta2 in [0, 1) [0.999] */
-    FNN_TRAIN_EPSILON = 7,       /**< Adam epsilon > 0 [1e-8] */
-    FNN_TRAIN_WEIGHT_DECAY = 8,  /**< L2 coefficient added to gradients, >= 0 [0] */
+    FNN_TRAIN_EPSILON = 7,       /**< Adam epsilon in (0, 1) [1e-8] */
+    FNN_TRAIN_WEIGHT_DECAY = 8,  /**< L2 coefficient added to gradients, in [0, 1e6) [0] */
     FNN_TRAIN_LR_SCHEDULE = 9,   /**< enum fnn_lr_schedule [FNN_LR_CONSTANT] */
-    FNN_TRAIN_LR_STEP = 10,      /**< step decay: epochs between decays, >= 1 [1] */
+    FNN_TRAIN_LR_STEP = 10,      /**< step decay: epochs between decays, 1..1000000 [1] */
     FNN_TRAIN_LR_GAMMA = 11,     /**< step decay: factor in (0, 1] [0.1] */
     FNN_TRAIN_SEED = 12,         /**< shuffling and dropout seed, integer [0]; all 64
                                       bits through fnn_train_options_set_u64() */
@@ -531,10 +549,14 @@ FNN_API const char *fnn_train_options_errmsg(const fnn_train_options *o);
  * @param opts NULL uses the defaults.
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (data and model shapes differ),
  *         FNN_E_RANGE (label >= model classes), FNN_E_NUMERIC (the loss or a
- *         parameter became NaN or infinite: parameters are restored to their
- *         state before the call), FNN_E_CANCELLED (parameters keep the
- *         progress made, a normalisation is folded), FNN_E_STATE (train has
- *         no labels), FNN_E_NOMEM.
+ *         parameter became NaN or infinite, or folding the normalisation
+ *         overflowed: parameters are restored to their state before the
+ *         call), FNN_E_CANCELLED (parameters keep the progress made, a
+ *         normalisation is folded), FNN_E_STATE (train has no labels; or
+ *         FNN_TRAIN_NORMALIZE on a model where a layer other than flatten or
+ *         maxpool comes before the first weighted layer, so the
+ *         normalisation cannot be folded; nothing changed), FNN_E_NOMEM
+ *         (parameters restored when it was the fold that failed).
  * Thread-safety: uses m's workspace; train, opts are only read. */
 FNN_API int fnn_model_train(fnn_model *m, const fnn_dataset *train,
                             const fnn_train_options *opts);
@@ -573,7 +595,9 @@ FNN_API int fnn_model_recipe(const fnn_model *m, fnn_train_options **out,
 
 /** Class probabilities (softmax) for every sample.
  * @param out capacity n >= size * classes floats, row per sample.
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_NUMERIC (an output is not
+ *         finite: the parameters overflow on these samples; out may hold
+ *         the rows before it), FNN_E_NOMEM. */
 FNN_API int fnn_model_predict_proba(const fnn_model *m, const fnn_dataset *ds, float *out,
                                     size_t n);
 
@@ -585,7 +609,8 @@ FNN_API int fnn_model_predict(const fnn_model *m, const fnn_dataset *ds, int32_t
 
 /** Accuracy in [0, 1] and mean cross-entropy loss (either pointer may be NULL).
  * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE, FNN_E_STATE (no
- *         labels), FNN_E_NOMEM. */
+ *         labels), FNN_E_NUMERIC (an output is not finite; nothing is
+ *         written), FNN_E_NOMEM. */
 FNN_API int fnn_model_evaluate(const fnn_model *m, const fnn_dataset *ds, double *accuracy,
                                double *mean_loss);
 
@@ -603,9 +628,10 @@ FNN_API int fnn_model_sample_losses(const fnn_model *m, const fnn_dataset *ds, f
 
 /** Most probable class of every sample of a raw array.
  * @param out capacity out_n >= n labels.
- * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (dtype, misaligned floats),
- *         FNN_E_EMPTY (n == 0), FNN_E_NUMERIC (NaN or infinite feature, or
- *         outputs not finite), FNN_E_SHAPE (out_n), FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID (dtype, misaligned floats, n
+ *         above 2^32 - 1), FNN_E_EMPTY (n == 0), FNN_E_NUMERIC (NaN or
+ *         infinite feature, or outputs not finite), FNN_E_SHAPE (out_n),
+ *         FNN_E_NOMEM. */
 FNN_API int fnn_model_predict_array(const fnn_model *m, const void *x, int dtype, size_t n,
                                     int32_t *out, size_t out_n);
 
@@ -734,7 +760,10 @@ FNN_API int fnn_model_membership(const fnn_model *m, const fnn_dataset *members,
  * those whose process no longer exists (kill(pid, 0) fails with ESRCH), never
  * one of a live process; see docs/FORMAT.md, "Writing", for the exact rule and
  * its limits (processes saving to one path must share a PID namespace).
- * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_NOMEM. */
+ * Nothing that fnn_model_load() would refuse is written.
+ * @return FNN_OK, FNN_E_NULL, FNN_E_IO, FNN_E_NUMERIC (a parameter is NaN or
+ *         infinite, or a forgetting rate NaN), FNN_E_STATE (a forgetting rate
+ *         <= 0), FNN_E_NOMEM (also: a model over the format's 4 GiB). */
 FNN_API int fnn_model_save(const fnn_model *m, const char *path);
 
 /** Loads a model saved by fnn_model_save(), from a regular file, a pipe or a
@@ -749,7 +778,8 @@ FNN_API int fnn_model_load(fnn_model **out, const char *path, char *err, size_t 
 /** Serialises the model into a caller buffer.
  * @param buf may be NULL when size is 0, to learn the size.
  * @param needed receives the serialised size (required).
- * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (size < *needed; nothing written). */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_SHAPE (size < *needed; nothing written),
+ *         FNN_E_NUMERIC, FNN_E_STATE, FNN_E_NOMEM (as fnn_model_save()). */
 FNN_API int fnn_model_save_buffer(const fnn_model *m, void *buf, size_t size, size_t *needed);
 
 /** Loads a model from a buffer (same format as files).
@@ -813,7 +843,9 @@ FNN_API int fnn_model_fold_decay(fnn_model *m);
  * current forgetting state) over `ds`: the largest mean gets rank 1; ties go
  * to the lower index.
  * @param n capacity of ranks; must be >= the layer's units.
- * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE, FNN_E_SHAPE, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_RANGE, FNN_E_SHAPE, FNN_E_NUMERIC (a
+ *         pre-activation of a dense layer is not finite: the parameters
+ *         overflow on ds), FNN_E_NOMEM. */
 FNN_API int fnn_model_rank_neurons(const fnn_model *m, const fnn_dataset *ds, size_t layer,
                                    uint32_t *ranks, size_t n);
 
@@ -835,7 +867,9 @@ enum fnn_policy {
  * @param param fixed: tau (> 0); topk and random: K for a 128-wide layer,
  *        scaled to each layer's width, at least 1 (<= 0 means 30); others: unused.
  * @param seed for FNN_POLICY_RANDOM.
- * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID, FNN_E_SHAPE, FNN_E_NOMEM. */
+ * @return FNN_OK, FNN_E_NULL, FNN_E_INVALID, FNN_E_SHAPE, FNN_E_NUMERIC (the
+ *         rank-based policies, as fnn_model_rank_neurons()), FNN_E_NOMEM; on
+ *         failure nothing is changed. */
 FNN_API int fnn_model_apply_policy(fnn_model *m, const fnn_dataset *forget, int policy,
                                    double param, uint64_t seed);
 
@@ -954,29 +988,30 @@ enum fnn_procedure {
 
 /** Keys of fnn_forget_options_set(). Defaults in brackets; the methods that
  * read a key are fnn_forget_key_methods(key). Deprecated keys are aliases
- * of others and stay for compatibility. */
+ * of others and stay for compatibility. A value outside the domain stated
+ * here is FNN_E_INVALID; fnn_forget_key_bounds() reports each exactly. */
 enum fnn_forget_key {
     FNN_FORGET_PROCEDURE = 0,      /**< deprecated: FNN_FORGET_METHOD limited to
                                         fnn (0) and fnn-paper (1) */
     FNN_FORGET_POLICY = 1,         /**< enum fnn_policy; -1 = automatic: fnn
                                         CONTRAST, fnn-paper RANK [-1] */
-    FNN_FORGET_TAU = 2,            /**< fixed policy tau > 0 [30] */
-    FNN_FORGET_TOPK = 3,           /**< K at width 128 for topk/random, >= 1 [30] */
+    FNN_FORGET_TAU = 2,            /**< fixed policy tau in (0, 1e9] [30] */
+    FNN_FORGET_TOPK = 3,           /**< K at width 128 for topk/random, 1..65536 [30] */
     FNN_FORGET_SEED = 4,           /**< integer seed of the run's random choices
                                         (monitoring samples, random policy, repair
                                         samples, and the inner training's seed unless
                                         that is set) [0]; all 64 bits through
                                         fnn_forget_options_set_u64() */
-    FNN_FORGET_MAX_T = 5,          /**< fnn: largest t, >= 1 [32] */
+    FNN_FORGET_MAX_T = 5,          /**< fnn: largest t, 1..1000000 [32] */
     FNN_FORGET_TARGET = 6,         /**< fnn forget-set accuracy target in [0, 1];
                                         -1 = automatic [-1] */
-    FNN_FORGET_REPAIR_EPOCHS = 7,  /**< fnn repair epochs per step, >= 0 [1] */
+    FNN_FORGET_REPAIR_EPOCHS = 7,  /**< fnn repair epochs per step, 0..1000000 [1] */
     FNN_FORGET_REPAIR_FRACTION = 8,/**< deprecated: fnn share of the retain set per
                                         repair epoch, (0, 1]; when set, it replaces
                                         FNN_FORGET_REPAIR_SAMPLES; -1 = unset [-1] */
-    FNN_FORGET_TURNS = 9,          /**< fnn-paper T, >= 1 [10] */
-    FNN_FORGET_LEARN_EPOCHS = 10,  /**< fnn-paper L, >= 0 [1] */
-    FNN_FORGET_UNLEARN_EPOCHS = 11,/**< fnn-paper U, >= 1 [2] */
+    FNN_FORGET_TURNS = 9,          /**< fnn-paper T, 1..1000000 [10] */
+    FNN_FORGET_LEARN_EPOCHS = 10,  /**< fnn-paper L, 0..1000000 [1] */
+    FNN_FORGET_UNLEARN_EPOCHS = 11,/**< fnn-paper U, 1..1000000 [2] */
     FNN_FORGET_BATCH_SIZE = 12,    /**< deprecated: the inner training's
                                         FNN_TRAIN_BATCH_SIZE */
     FNN_FORGET_OPTIMIZER = 13,     /**< deprecated: the inner FNN_TRAIN_OPTIMIZER */
@@ -988,14 +1023,15 @@ enum fnn_forget_key {
     FNN_FORGET_FOLD = 16,          /**< 1 folds the decay into the weights at the end [1] */
     FNN_FORGET_EVAL_SAMPLES = 17,  /**< size of the fixed random samples of the forget,
                                         retain and holdout sets that monitor the phases
-                                        (and give the retain accuracies), >= 1 [2000] */
+                                        (and give the retain accuracies), 1..2^32 - 1
+                                        [2000] */
     FNN_FORGET_TOLERANCE = 18,     /**< fnn stops when forget accuracy <= target +
                                         tolerance, in [0, 1] [0.002] */
     FNN_FORGET_RETAIN_DROP = 19,   /**< fnn: while the monitored retain accuracy is
                                         more than this below its starting value, repair
                                         goes on, in [0, 1] [0.005] */
     FNN_FORGET_MAX_EXTRA_REPAIR = 20,/**< fnn: cap on those extra repair epochs per
-                                        step, >= 0 [10] */
+                                        step, 0..1000000 [10] */
     FNN_FORGET_DECAY_OUTPUT = 21,  /**< 1: the last dense layer forgets too; 0: only the
                                         hidden dense layers; 2: only the last dense
                                         layer (with a single dense layer, it always
@@ -1005,20 +1041,22 @@ enum fnn_forget_key {
     FNN_FORGET_NEGGRAD_ALPHA = 23, /**< neggrad: weight alpha of the retain loss, in
                                         (0, 1); the forget loss gets 1 - alpha [0.999] */
     FNN_FORGET_NEWTON_L2 = 24,     /**< newton: L2 coefficient lambda of the output
-                                        layer's regularised mean loss, > 0 [0.001] */
+                                        layer's regularised mean loss, in (0, 1e6)
+                                        [0.001] */
     FNN_FORGET_BUDGET = 25,        /**< fnn: FLOP budget as a fraction of the
                                         training the model's recipe implies, in
                                         (0, 1]; never more than retraining [0.01] */
-    FNN_FORGET_T_START = 26,       /**< fnn: the clock's first value, >= 1; -1 =
-                                        automatic: 4 for a class request, else 1 [-1] */
+    FNN_FORGET_T_START = 26,       /**< fnn: the clock's first value, 1..1000000;
+                                        -1 = automatic: 4 for a class request, else 1
+                                        [-1] */
     FNN_FORGET_T_STEP = 27,        /**< fnn: the clock's increment while the target
-                                        is not reached, >= 1 [2] */
+                                        is not reached, 1..1000000 [2] */
     FNN_FORGET_RANK_SAMPLES = 28,  /**< fnn: forget samples the neurons are ranked on,
-                                        >= 1 [1000] */
-    FNN_FORGET_REPAIR_SAMPLES = 29,/**< fnn: retain samples per repair epoch, >= 1
-                                        [5000] */
+                                        1..2^32 - 1 [1000] */
+    FNN_FORGET_REPAIR_SAMPLES = 29,/**< fnn: retain samples per repair epoch,
+                                        1..2^32 - 1 [5000] */
     FNN_FORGET_MONITOR_SAMPLES = 30/**< fnn: forget and holdout samples that check
-                                        the target, >= 1 [1000] */
+                                        the target, 1..2^32 - 1 [1000] */
 };
 
 /** Unlearning progress callback, called after every optimizer step of the
@@ -1225,13 +1263,17 @@ FNN_API const char *fnn_model_history_version(const fnn_model *m, size_t i);
  * (fnn_model_history_count()); wall time is not recorded, so runs with the
  * same seeds save the same bytes.
  * @return FNN_OK (also when the fnn target was not reached: see
- *         FNN_REPORT_REACHED_TARGET), FNN_E_NULL, FNN_E_SHAPE, FNN_E_RANGE,
- *         FNN_E_STATE (retrain on a model without a recipe, see
- *         fnn_model_retrain(), or a holdout set without labels),
- *         FNN_E_NUMERIC (training diverged or a parameter became
- *         non-finite), FNN_E_CANCELLED (the progress callback
- *         stopped the run), FNN_E_NOMEM. On every failure the model is
- *         restored exactly as it was.
+ *         FNN_REPORT_REACHED_TARGET), FNN_E_NULL (also: no holdout where the
+ *         automatic target needs one), FNN_E_SHAPE, FNN_E_RANGE (a label
+ *         beyond the model's classes, or a deletion history already at its
+ *         65536 records), FNN_E_STATE (retrain on a model without a recipe,
+ *         see fnn_model_retrain(); newton on an output layer of more than
+ *         4096 weights and biases; a holdout set without labels),
+ *         FNN_E_NUMERIC (the model's outputs are not finite before or after
+ *         the run, training diverged or a parameter became non-finite),
+ *         FNN_E_CANCELLED (the progress callback stopped the run),
+ *         FNN_E_NOMEM. On every failure the model is restored exactly as it
+ *         was.
  * Thread-safety: uses m's workspace; the other handles are only read. */
 FNN_API int fnn_model_forget(fnn_model *m, const fnn_forget_request *req,
                              const fnn_dataset *holdout, const fnn_forget_options *opts,
