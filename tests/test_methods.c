@@ -767,8 +767,9 @@ END_TEST
 START_TEST(test_fnn_layers)
 {
     /* FNN_FORGET_DECAY_OUTPUT picks the layers that decay: 0 the hidden
-     * ones, 1 all, 2 the output layer; -1 the output layer for the first
-     * round, all of them from the second. Unfolded, the model shows which;
+     * ones, 1 all, 2 the output layer; -1 all for a class, otherwise the
+     * output layer for the first round, all of them from the second.
+     * Unfolded, the model shows which;
      * for a class request the output layer decays the class's logit only. */
     fnn_dataset *train = blobs(400, 8, 4, 1.0f, 1), *test = blobs(200, 8, 4, 1.0f, 2);
     fnn_model *orig = trained(train, 20);
@@ -780,7 +781,7 @@ START_TEST(test_fnn_layers)
     static const struct {
         int value, class_request, hidden_on, output_on;
     } cases[] = {
-        {0, 1, 1, 0}, {1, 1, 1, 1}, {2, 1, 0, 1}, {-1, 1, -1, 1}, {-1, 0, -1, 1}, {2, 0, 0, 1},
+        {0, 1, 1, 0}, {1, 1, 1, 1}, {2, 1, 0, 1}, {-1, 1, 1, 1}, {-1, 0, -1, 1}, {2, 0, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fnn_model *m = NULL;
