@@ -425,6 +425,13 @@ static void mean_of(const struct result *r, int singles_only, double *es, double
     size_t cnt = 0, rcnt = 0;
     for (size_t q = 0; q < r->n_req; q++) {
         const struct req_row *w = &r->req[q];
+        /* Full retraining costs the same whatever the request: its mean is
+         * over every request that ran it. */
+        if (!isnan(w->retrain_s)) {
+            rcnt++;
+            *rs += w->retrain_s;
+            *rf += w->retrain_f;
+        }
         if ((w->samples == 1) != (singles_only != 0))
             continue;
         cnt++;
@@ -432,11 +439,6 @@ static void mean_of(const struct result *r, int singles_only, double *es, double
         *ef += w->exact_f;
         *fs += w->fnn_s;
         *ff += w->fnn_f;
-        if (!isnan(w->retrain_s)) {
-            rcnt++;
-            *rs += w->retrain_s;
-            *rf += w->retrain_f;
-        }
     }
     if (cnt) {
         *es /= (double)cnt;
