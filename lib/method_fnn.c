@@ -41,8 +41,8 @@ static double budget_of(const fnn__run *r);
 
 /* The automatic choices (docs/ALGORITHM.md, "Choosing the defaults"): rank
  * by contrast with the retain set, start the clock at 4 for a class and 1
- * for other requests; for a class every layer decays, for other requests
- * the output layer first (run). */
+ * for other requests; for a class under the contrast policy every layer
+ * decays, otherwise the output layer first (run). */
 static int policy_of(const fnn__run *r)
 {
     return r->o[FNN_FORGET_POLICY] < 0 ? FNN_POLICY_CONTRAST : (int)r->o[FNN_FORGET_POLICY];
@@ -250,14 +250,15 @@ static int run(fnn__run *r)
     r->rep->v[FNN_REPORT_TARGET] = target;
     if ((rc = rank(r, rank_n)))
         goto done;
-    /* Automatic layers: for a class, all of them (the output layer decays
-     * the class's logit alone); otherwise the output layer alone first, the
-     * least disturbing decay, and should a round leave the target unmet,
-     * the hidden layers join at the same t. */
+    /* Automatic layers: for a class under the contrast policy, all of them
+     * (the output layer decays the class's logit alone); otherwise the
+     * output layer alone first, the least disturbing decay, and should a
+     * round leave the target unmet, the hidden layers join at the same t. */
     int layers = (int)r->o[FNN_FORGET_DECAY_OUTPUT];
     int escalate = 0;
     if (layers < 0) {
-        escalate = r->req->kind != FNN_REQUEST_CLASS && m->n_fl > 1;
+        int class_logit = r->req->kind == FNN_REQUEST_CLASS && policy_of(r) == FNN_POLICY_CONTRAST;
+        escalate = !class_logit && m->n_fl > 1;
         layers = escalate ? FNN__DECAY_OUTPUT : FNN__DECAY_ALL;
     }
     if (escalate && !(s.hidden = fnn__save_taus(m))) {

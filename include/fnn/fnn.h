@@ -1036,8 +1036,9 @@ enum fnn_forget_key {
                                         hidden dense layers; 2: only the last dense
                                         layer (with a single dense layer, it always
                                         forgets); -1: per method, fnn-paper 1; fnn 1
-                                        for a class request, else 2 for the first
-                                        round and 1 from the second [-1] */
+                                        for a class request under the contrast
+                                        policy, else 2 for the first round and 1
+                                        from the second [-1] */
     FNN_FORGET_METHOD = 22,        /**< enum fnn_method [FNN_METHOD_FNN] */
     FNN_FORGET_NEGGRAD_ALPHA = 23, /**< neggrad: weight alpha of the retain loss, in
                                         (0, 1); the forget loss gets 1 - alpha [0.999] */
