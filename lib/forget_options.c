@@ -75,8 +75,8 @@ const fnn__keydef fnn__forget_keys[FNN__FORGET_NKEYS] = {
                                      "cap on those extra repair epochs per step"},
     [FNN_FORGET_DECAY_OUTPUT] = {"decay-output", -1, 0, 2, I | A, -1, DECAYING,
                                  "1: the output layer forgets too; 0: only the hidden dense "
-                                 "layers; 2: only the output layer; -1: fnn-paper 1; fnn 1 for a class under "
-                                 "the contrast policy, else 2 then 1"},
+                                 "layers; 2: only the output layer; -1: fnn-paper 1; fnn 1 "
+                                 "for a class under the contrast policy, else 2 then 1"},
     [FNN_FORGET_METHOD] = {"method", FNN_METHOD_FNN, 0, FNN_METHOD_NONE, I | N,
                            FNN_NAMES_METHOD, ALL_METHODS, "the unlearning method"},
     [FNN_FORGET_NEGGRAD_ALPHA] = {"neggrad-alpha", 0.999, 0, 1, LO | HI, -1, M(NEGGRAD),

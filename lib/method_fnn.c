@@ -48,6 +48,13 @@ static int policy_of(const fnn__run *r)
     return r->o[FNN_FORGET_POLICY] < 0 ? FNN_POLICY_CONTRAST : (int)r->o[FNN_FORGET_POLICY];
 }
 
+/* A class request under the contrast policy: the output layer decays the
+ * class's logit alone (only_class_logit), and every layer decays at once. */
+static int class_logit_run(const fnn__run *r)
+{
+    return r->req->kind == FNN_REQUEST_CLASS && policy_of(r) == FNN_POLICY_CONTRAST;
+}
+
 
 static uint32_t t_start_of(const fnn__run *r)
 {
@@ -189,7 +196,7 @@ static int rank(fnn__run *r, size_t n)
         rc = fnn__fail(r->m->errmsg, sizeof r->m->errmsg, FNN_E_NOMEM, "out of memory");
     fnn_dataset_free(sample);
     fnn_dataset_free(base);
-    if (rc == FNN_OK && policy == FNN_POLICY_CONTRAST && r->req->kind == FNN_REQUEST_CLASS)
+    if (rc == FNN_OK && class_logit_run(r))
         only_class_logit(r->m, r->req->label);
     return rc;
 }
@@ -257,8 +264,7 @@ static int run(fnn__run *r)
     int layers = (int)r->o[FNN_FORGET_DECAY_OUTPUT];
     int escalate = 0;
     if (layers < 0) {
-        int class_logit = r->req->kind == FNN_REQUEST_CLASS && policy_of(r) == FNN_POLICY_CONTRAST;
-        escalate = !class_logit && m->n_fl > 1;
+        escalate = !class_logit_run(r) && m->n_fl > 1;
         layers = escalate ? FNN__DECAY_OUTPUT : FNN__DECAY_ALL;
     }
     if (escalate && !(s.hidden = fnn__save_taus(m))) {
