@@ -176,6 +176,53 @@ static void only_class_logit(fnn_model *m, int32_t label)
     fnn__model_update_decay(m);
 }
 
+/* The margin, in logit units, by which the forgotten class's logit ends
+ * below the best retained logit on every monitored forget sample. */
+#define CLASS_MARGIN 1.0
+
+/* After a class's logit has decayed towards zero, it still wins wherever
+ * every retained logit is negative: a confident network gives an image of
+ * the class negative logits for all the other classes, and decay cannot
+ * take a logit below zero, where a class the network never saw would be.
+ * Adding the same amount to every retained logit's bias changes no
+ * prediction among the retained classes and moves the class below them:
+ * the least amount that does so on the forget monitoring sample, plus
+ * CLASS_MARGIN (none when the class is already that far below). Sets
+ * `*acc` to the sample's accuracy afterwards. */
+static int lower_class(fnn__run *r, const fnn_dataset *mon, double *acc)
+{
+    fnn_model *m = r->m;
+    uint32_t k = m->num_classes, c = (uint32_t)r->req->label;
+    float *h = fnn__alloc_floats(mon->n * k);
+    if (!h)
+        return fnn__fail(m->errmsg, sizeof m->errmsg, FNN_E_NOMEM, "out of memory");
+    int rc = fnn_model_logits(m, mon, h, mon->n * k);
+    if (rc == FNN_OK) {
+        r->flops += fnn_model_flops_per_sample(m, 0) * (double)mon->n;
+        double need = -INFINITY;
+        for (size_t i = 0; i < mon->n; i++) {
+            const float *row = h + i * k;
+            double best = -INFINITY;
+            for (uint32_t j = 0; j < k; j++)
+                if (j != c && row[j] > best)
+                    best = row[j];
+            if (row[c] - best > need)
+                need = row[c] - best;
+        }
+        double shift = need + CLASS_MARGIN > 0 ? need + CLASS_MARGIN : 0;
+        const fnn__layer *L = &m->spec.layers[m->fl[m->n_fl - 1].layer];
+        float *b = m->params + L->b_off;
+        for (uint32_t j = 0; j < k; j++)
+            if (j != c)
+                b[j] += (float)shift;
+        /* No sample predicts the class any more: each one's class logit is
+         * at least CLASS_MARGIN below its best retained logit. */
+        *acc = 0.0;
+    }
+    free(h);
+    return rc;
+}
+
 /* Ranks the neurons on a sample of the forget set (and, for the contrast
  * policy, one of the retain set) and sets their rates. */
 static int rank(fnn__run *r, size_t n)
@@ -314,7 +361,8 @@ static int run(fnn__run *r)
         if (rc)
             break;
         fnn__accs a = {NAN, retain_acc, NAN};
-        if ((rc = fnn__run_accuracy(r, s.mon, &a.forget)))
+        if ((rc = class_logit_run(r) ? lower_class(r, s.mon, &a.forget)
+                                     : fnn__run_accuracy(r, s.mon, &a.forget)))
             break;
         if ((rc = fnn__run_phase(r, FNN_PHASE_DECAY, 0, done, t0, f0, &a)))
             break;

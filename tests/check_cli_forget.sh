@@ -178,10 +178,11 @@ expect 0 eval --model "$out" --data "$data"
 has_part out "accuracy $after%  "
 
 # Options reach the library: with the output layer alone decaying, t = 1, 2,
-# 3 and no repair, a class is not forgotten and the run stops at t 3 after 3
-# phases of 0 epochs. The model is saved, the run warns and exits 3.
-expect 3 "${base[@]}" --forget-class 2 --decay-output 2 --t-start 1 --t-step 1 --max-t 3 \
-    --repair-epochs 0 --out "$tmp/t3.fnn"
+# 3 and no repair, random samples do not fall to a target of 0% and the run
+# stops at t 3 after 3 phases of 0 epochs. The model is saved, the run warns
+# and exits 3.
+expect 3 "${base[@]}" --forget-random 20 --target 0 --decay-output 2 --t-start 1 --t-step 1 \
+    --max-t 3 --repair-epochs 0 --out "$tmp/t3.fnn"
 has_part out "(reached: no), final t 3, 0 epochs, "
 has_part err "fnn: warning: the forget-set accuracy ("
 has_part err "did not reach its target (0.00%) by t = 3; the model was saved, exit status 3"

@@ -829,6 +829,71 @@ START_TEST(test_fnn_layers)
 }
 END_TEST
 
+START_TEST(test_fnn_class_below_retained)
+{
+    /* A class request's logit decays towards zero, and the retained logits'
+     * biases rise by one common amount until the class ends below them on
+     * every monitored forget sample. With the output layer alone decaying
+     * and no repair, every retained logit is the original's plus that
+     * amount, so no prediction among the retained classes changes. */
+    fnn_dataset *train = blobs(400, 8, 4, 1.0f, 1), *test = blobs(200, 8, 4, 1.0f, 2);
+    fnn_model *orig = trained(train, 20), *m = NULL;
+    fnn_forget_request *cls = NULL;
+    ck_assert_int_eq(fnn_forget_request_from_class(&cls, train, 2, NULL, 0), FNN_OK);
+    ck_assert_int_eq(fnn_model_clone(orig, &m), FNN_OK);
+    fnn_forget_options *o = NULL;
+    ck_assert_int_eq(fnn_forget_options_create(&o), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_DECAY_OUTPUT, 2), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_REPAIR_EPOCHS, 0), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_FOLD, 0), FNN_OK);
+    ck_assert_int_eq(fnn_forget_options_set(o, FNN_FORGET_BUDGET, 0.2), FNN_OK);
+    ck_assert_msg(fnn_model_forget(m, cls, test, o, NULL) == FNN_OK, "%s", fnn_model_errmsg(m));
+
+    size_t n = fnn_dataset_size(train);
+    float *a = malloc(n * 4 * sizeof *a), *b = malloc(n * 4 * sizeof *b);
+    ck_assert_int_eq(fnn_model_logits(orig, train, a, n * 4), FNN_OK);
+    ck_assert_int_eq(fnn_model_logits(m, train, b, n * 4), FNN_OK);
+    float f = NAN;
+    float factors[4];
+    ck_assert_int_eq(fnn_model_decay_factors(m, 2, factors, 4), FNN_OK);
+    f = factors[2];
+    ck_assert_msg(f > 0 && f < 0.1f, "class logit factor %g", f);
+    double shift = NAN;
+    size_t wins_decayed = 0, wins_after = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *x = a + 4 * i, *y = b + 4 * i;
+        float best = -INFINITY;
+        for (int j = 0; j < 4; j++) {
+            if (j == 2)
+                continue;
+            double d = (double)y[j] - (double)x[j];
+            if (isnan(shift))
+                shift = d;
+            ck_assert_msg(fabs(d - shift) < 1e-3, "sample %zu logit %d moved %g, others %g", i,
+                          j, d, shift);
+            best = x[j] > best ? x[j] : best;
+        }
+        if (i % 4 == 2) { /* blobs() labels sample i with class i % 4 */
+            wins_decayed += f * x[2] > best;
+            wins_after += y[2] > best + (float)shift;
+        }
+    }
+    /* The decay alone would leave the class predicted for some of its
+     * samples; the common rise of the retained logits leaves none. */
+    ck_assert_msg(wins_decayed > 0, "the decayed logit never wins here: the case is too easy");
+    ck_assert_msg(shift > 0, "shift %g", shift);
+    ck_assert_uint_eq(wins_after, 0);
+    free(a);
+    free(b);
+    fnn_forget_options_free(o);
+    fnn_forget_request_free(cls);
+    fnn_model_free(m);
+    fnn_model_free(orig);
+    fnn_dataset_free(train);
+    fnn_dataset_free(test);
+}
+END_TEST
+
 /* ---- numbers that are not finite ------------------------------------------------------ */
 
 /* fnn_model_forget(m, a class request) with `method` and inner SGD at `lr`
@@ -976,6 +1041,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_sha256_vectors);
     tcase_add_test(tc, test_fnn_budget);
     tcase_add_test(tc, test_fnn_layers);
+    tcase_add_test(tc, test_fnn_class_below_retained);
     tcase_add_test(tc, test_numeric_failures_restore);
     suite_add_tcase(s, tc);
     tc = tcase_create("recipe");
