@@ -3,7 +3,9 @@
  * set and set their rates by the policy; jump the forgetting clock to
  * t-start with the decay on and repair on fresh retain samples with the
  * decay held; while the forget-set accuracy is above its target and the
- * budget affords another round, advance t by t-step and repair again.
+ * budget affords another round, advance t by t-step and repair again. For
+ * a class under the contrast policy, each check first moves the class's
+ * logit below the retained logits (lower_class), which decay cannot do.
  *
  * Every FLOP of the method's work counts against the budget: ranking, the
  * target's measurement, monitoring and repair. The budget is a share of the
