@@ -853,10 +853,9 @@ START_TEST(test_fnn_class_below_retained)
     float *a = malloc(n * 4 * sizeof *a), *b = malloc(n * 4 * sizeof *b);
     ck_assert_int_eq(fnn_model_logits(orig, train, a, n * 4), FNN_OK);
     ck_assert_int_eq(fnn_model_logits(m, train, b, n * 4), FNN_OK);
-    float f = NAN;
     float factors[4];
     ck_assert_int_eq(fnn_model_decay_factors(m, 2, factors, 4), FNN_OK);
-    f = factors[2];
+    float f = factors[2];
     ck_assert_msg(f > 0 && f < 0.1f, "class logit factor %g", f);
     double shift = NAN;
     size_t wins_decayed = 0, wins_after = 0;
