@@ -724,6 +724,13 @@ static int load_history(fnn_model *m, const uint8_t *p, size_t len, char *err,
                              "section HISTORY: record %u declares %u bytes, %zu remain",
                              (unsigned)i, (unsigned)rlen, len - pos - 4);
         }
+        if (rlen < 4 + HIST_DIGEST + HIST_VERSION) {
+            free(h);
+            return fnn__fail(err, err_size, FNN_E_FORMAT,
+                             "section HISTORY: record %u declares %u bytes, fewer than the "
+                             "%u of a record without keys",
+                             (unsigned)i, (unsigned)rlen, 4u + HIST_DIGEST + HIST_VERSION);
+        }
         if (keys > (rlen - 4) / 8 || rlen - 4 - 8 * (size_t)keys < HIST_DIGEST + HIST_VERSION) {
             free(h);
             return fnn__fail(err, err_size, FNN_E_FORMAT,

@@ -1172,6 +1172,9 @@ START_TEST(test_history_section)
     CORRUPT(at, 2, FNN_E_FORMAT, "bytes after the last record");
     CORRUPT(at + 4, 100000, FNN_E_TRUNCATED, "record 0 declares 100000 bytes");
     CORRUPT(at + 8, 99, FNN_E_FORMAT, "record 0: 99 keys do not fit");
+    /* Shorter than its own key count: no unsigned wrap may let it through. */
+    CORRUPT(at + 4, 2, FNN_E_FORMAT, "record 0 declares 2 bytes, fewer than the 52");
+    CORRUPT(at + 4, 0, FNN_E_FORMAT, "record 0 declares 0 bytes");
     /* An unterminated or unprintable version. */
     size_t ver = at + 4 + 8 + 8 * FNN__HISTORY_NKEYS + 32;
     memcpy(c, b, len);
