@@ -56,6 +56,8 @@ void fnn__shard_release(fnn__shard *sh, uint32_t R)
     sh->ckpt = NULL;
 }
 
+size_t fnn__sharded_max_samples = FNN_SHARDED_MAX_SAMPLES;
+
 int fnn__sharded_alloc(const char *spec, size_t n, uint32_t S, uint32_t R, uint64_t seed,
                        fnn_sharded **out, char *err, size_t err_size)
 {
@@ -68,10 +70,10 @@ int fnn__sharded_alloc(const char *spec, size_t n, uint32_t S, uint32_t R, uint6
     if (R < 1 || R > FNN_SHARDED_MAX_SLICES)
         return fnn__fail(err, err_size, FNN_E_INVALID, "slices must be in 1..%d, got %u",
                          FNN_SHARDED_MAX_SLICES, (unsigned)R);
-    if (n > FNN_SHARDED_MAX_SAMPLES)
+    if (n > fnn__sharded_max_samples)
         return fnn__fail(err, err_size, FNN_E_INVALID,
                          "a training set of %zu samples is over the cap of %zu", n,
-                         FNN_SHARDED_MAX_SAMPLES);
+                         fnn__sharded_max_samples);
     if (n / S < R)
         return fnn__fail(err, err_size, FNN_E_INVALID,
                          "%zu samples in %u shards of %u slices leave a slice empty", n,
@@ -107,8 +109,13 @@ int fnn__sharded_alloc(const char *spec, size_t n, uint32_t S, uint32_t R, uint6
     for (size_t i = 0; i < n; i++)
         s->perm[i] = (uint32_t)i;
     fnn__shuffle_u32(&rng, s->perm, n);
-    for (size_t i = 0; i < n; i++)
+    /* The inverse is a scatter over n positions: each write's line is
+     * fetched a few iterations early (see fnn__shuffle_u32). */
+    for (size_t i = 0; i < n; i++) {
+        if (i + 16 < n)
+            __builtin_prefetch(&s->inv[s->perm[i + 16]], 1);
         s->inv[s->perm[i]] = (uint32_t)i;
+    }
     for (uint32_t k = 0; k < S; k++) {
         fnn__shard *sh = &s->shards[k];
         sh->first = (size_t)((uint64_t)k * n / S);

@@ -54,6 +54,11 @@ struct fnn_sharded {
 uint32_t fnn__shard_stored(const fnn_sharded *s, const fnn__shard *sh);
 /* The seed constituent k is created (and re-initialised) from. */
 uint64_t fnn__shard_init_seed(const fnn_sharded *s, uint32_t k);
+/* The most samples a sharded model may hold: FNN_SHARDED_MAX_SAMPLES. The
+ * manifest fuzz target lowers it, since a manifest of a few hundred bytes
+ * may declare that many and each load then builds a permutation of them
+ * (seconds under the sanitizers). */
+extern size_t fnn__sharded_max_samples;
 /* Allocates a handle for the parsed fields (spec text, N, S, R, seed), with
  * its permutation and shards; holds nothing. */
 int fnn__sharded_alloc(const char *spec, size_t n, uint32_t S, uint32_t R, uint64_t seed,

@@ -358,10 +358,10 @@ int fnn__sharded_parse(const uint8_t *b, size_t size, fnn_sharded **out, char *e
                          (unsigned)rule);
     if (agg != FNN_AGGREGATE_MEAN && agg != FNN_AGGREGATE_VOTE)
         return fnn__fail(err, err_size, FNN_E_FORMAT, "unknown aggregation %u", (unsigned)agg);
-    if (n > FNN_SHARDED_MAX_SAMPLES || n == 0)
+    if (n > fnn__sharded_max_samples || n == 0)
         return fnn__fail(err, err_size, FNN_E_FORMAT,
                          "a training set of %llu samples is outside 1..%llu",
-                         (unsigned long long)n, (unsigned long long)FNN_SHARDED_MAX_SAMPLES);
+                         (unsigned long long)n, (unsigned long long)fnn__sharded_max_samples);
     if ((end - pos) / MAN_ENTRY < nkeys)
         return fnn__fail(err, err_size, FNN_E_TRUNCATED, "truncated in the %u recipe entries",
                          (unsigned)nkeys);

@@ -381,6 +381,60 @@ START_TEST(test_dropout_rate)
 }
 END_TEST
 
+/* The draws and the shuffle against their plain definitions: rejection
+ * sampling below `bound` and Fisher-Yates, on the same generator. Every
+ * seeded split, sample and batch order depends on them drawing the same. */
+static uint64_t plain_below(fnn__rng *r, uint64_t bound)
+{
+    uint64_t limit = UINT64_MAX - UINT64_MAX % bound, x;
+    do
+        x = fnn__rng_next(r);
+    while (x >= limit);
+    return x % bound;
+}
+
+START_TEST(test_rng_draws)
+{
+    static const uint64_t bounds[] = {1, 2, 3, 10, 1000003, (uint64_t)1 << 32,
+                                      ((uint64_t)1 << 63) + 1, UINT64_MAX - 1, UINT64_MAX};
+    for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++) {
+        fnn__rng r1, r2;
+        fnn__rng_seed(&r1, 11 + b);
+        fnn__rng_seed(&r2, 11 + b);
+        for (int i = 0; i < 2000; i++) {
+            uint64_t x = fnn__rng_below(&r1, bounds[b]);
+            ck_assert_uint_lt(x, bounds[b]);
+            ck_assert_uint_eq(x, plain_below(&r2, bounds[b]));
+        }
+        /* Both consumed the same draws: the next ones agree. */
+        ck_assert_uint_eq(fnn__rng_next(&r1), fnn__rng_next(&r2));
+    }
+    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 33, 1000, 100000};
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+        size_t n = sizes[c];
+        uint32_t *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
+        ck_assert(a && b);
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = (uint32_t)i;
+        fnn__rng r1, r2;
+        fnn__rng_seed(&r1, 5 + c);
+        fnn__rng_seed(&r2, 5 + c);
+        fnn__shuffle_u32(&r1, a, n);
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)plain_below(&r2, i);
+            uint32_t t = b[i - 1];
+            b[i - 1] = b[j];
+            b[j] = t;
+        }
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(a[i] == b[i], "n %zu: position %zu holds %u, not %u", n, i, a[i], b[i]);
+        ck_assert_uint_eq(fnn__rng_next(&r1), fnn__rng_next(&r2));
+        free(a);
+        free(b);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("model");
@@ -395,6 +449,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_conv_pool_reference);
     tcase_add_test(tc, test_softmax_xent_values);
     tcase_add_test(tc, test_dropout_rate);
+    tcase_add_test(tc, test_rng_draws);
     suite_add_tcase(s, tc);
     tc = tcase_create("gradients");
     tcase_set_timeout(tc, 120);
