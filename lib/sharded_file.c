@@ -371,12 +371,12 @@ int fnn__sharded_parse(const uint8_t *b, size_t size, fnn_sharded **out, char *e
                                                                              : FNN_E_TRUNCATED,
                          "%u shard records do not fit", (unsigned)S);
     char msg[FNN__ERRMSG_SIZE];
-    fnn_sharded *s;
-    int rc = fnn__sharded_alloc(spec, (size_t)n, S, R, get_u64(f + 16), &s, msg, sizeof msg);
-    if (rc != FNN_OK)
-        return fnn__fail(err, err_size, rc == FNN_E_INVALID ? FNN_E_FORMAT : rc, "%s", msg);
-    s->aggregation = (int)agg;
-    s->recipe.seed = get_u64(f + 32);
+    /* The recipe is read before the handle is made: building the
+     * permutation of n samples costs O(n), and a bad entry is found first. */
+    fnn_train_options recipe;
+    fnn__train_options_init(&recipe);
+    recipe.seed = get_u64(f + 32);
+    int rc = FNN_OK;
     uint32_t seen = 0;
     for (uint32_t i = 0; i < nkeys && rc == FNN_OK; i++, pos += MAN_ENTRY) {
         uint32_t key = get_u32(b + pos);
@@ -391,10 +391,19 @@ int fnn__sharded_parse(const uint8_t *b, size_t size, fnn_sharded **out, char *e
             rc = fnn__fail(err, err_size, isnan(v) ? FNN_E_NUMERIC : FNN_E_FORMAT,
                            "recipe: %s", msg);
         else if (key != FNN_TRAIN_SEED)
-            s->recipe.v[key] = v;
+            recipe.v[key] = v;
         seen |= key < FNN__TRAIN_NKEYS ? 1u << key : 0u;
     }
-    s->recipe.v[FNN_TRAIN_SEED] = (double)s->recipe.seed;
+    if (rc != FNN_OK)
+        return rc;
+    recipe.v[FNN_TRAIN_SEED] = (double)recipe.seed;
+    fnn_sharded *s;
+    rc = fnn__sharded_alloc(spec, (size_t)n, S, R, get_u64(f + 16), &s, msg, sizeof msg);
+    if (rc != FNN_OK)
+        return fnn__fail(err, err_size, rc == FNN_E_INVALID ? FNN_E_FORMAT : rc, "%s", msg);
+    s->aggregation = (int)agg;
+    memcpy(s->recipe.v, recipe.v, sizeof recipe.v);
+    s->recipe.seed = recipe.seed;
     s->recipe.set_mask = 0;
     for (uint32_t k = 0; k < S && rc == FNN_OK; k++) {
         if (end - pos < 4) {
