@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs 'fnn bench --quick' on a real data set and checks its JSON: every row
 # has every documented key, accuracies and attack figures are fractions,
-# every method ran on every request, retraining is its own reference.
+# every method ran on every request, retraining is its own reference, and
+# the --floor row is a second, different retraining.
 #
 # Usage: tests/check_bench.sh BUILD_DIR DATA_DIR
 set -euo pipefail
@@ -10,7 +11,7 @@ data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$fnn" bench --quick --data "$data" --json - >"$tmp/out.json" 2>"$tmp/err" || {
+"$fnn" bench --quick --floor --data "$data" --json - >"$tmp/out.json" 2>"$tmp/err" || {
     cat "$tmp/err" >&2
     echo "FAIL: fnn bench --quick exited $?" >&2
     exit 1
@@ -53,14 +54,23 @@ for r in rows:
         fail("avg_gap of %s is %r" % (r["method"], r["avg_gap"]))
     if r["method"] == "retrain" and (r["avg_gap"] != 0 or abs(r["speedup"] - 1) > 1e-12):
         fail("retrain is not its own reference: %s" % r)
+    if r["method"] == "retrain2":
+        if r.get("floor") is not True or r.get("floor_seed") != 2**32:
+            fail("the floor row is not marked as one: %s" % r)
+        # Another seed trains another model: it cannot be the reference.
+        if not r["avg_gap"] > 0:
+            fail("the floor row is retraining with the reference's seed: %s" % r)
+    elif "floor" in r:
+        fail("%s is marked as the floor row" % r["method"])
     seen.add((r["request"], r["method"]))
 for req in ("class:3", "random:20%"):
-    for m in methods:
+    for m in methods + ["retrain2"]:
         if (req, m) not in seen:
             fail("no row for %s on %s" % (m, req))
 # A class request forgotten exactly: the retrained model never predicts it.
-re = [r for r in rows if r["method"] == "retrain" and r["request"] == "class:3"][0]
-if re["forget_acc"] > 0.01:
-    fail("retraining without class 3 still predicts it (%.4f)" % re["forget_acc"])
+for name in ("retrain", "retrain2"):
+    re = [r for r in rows if r["method"] == name and r["request"] == "class:3"][0]
+    if re["forget_acc"] > 0.01:
+        fail("%s without class 3 still predicts it (%.4f)" % (name, re["forget_acc"]))
 print("ok: %d rows, %d methods" % (len(rows), len(methods)))
 PYEOF

@@ -34,6 +34,15 @@ struct request_arg {
     double percent;  /* > 0 for random:P% */
 };
 
+/* The --floor row: the retain set trained from scratch with the original's
+ * recipe, from the seed plus FLOOR_SEED_OFFSET (initialisation, shuffling
+ * and dropout all change). Retraining is exact unlearning, so its Avg. Gap
+ * to the retrain row is the spread of the measurement itself: what the
+ * attack's sampling and training's randomness alone put between two models
+ * that never saw the forget set. */
+#define FLOOR_NAME "retrain2"
+#define FLOOR_SEED_OFFSET (UINT64_C(1) << 32)
+
 /* A --variant: a named row of one method with its own unlearning options. */
 struct variant {
     char name[32];
@@ -56,6 +65,7 @@ struct config {
     uint64_t seed, seeds;
     uint64_t holdout, pool;
     uint64_t shadows, threads;
+    int floor;           /* --floor: a second retraining from another seed */
     const char *csv, *json, *plot;
     const struct command *cmd;
     const struct keyval *kv; /* training options for the original's recipe */
@@ -69,6 +79,7 @@ struct row {
     int method_id;
     int slot;                       /* the method's or variant's place in the run */
     int variant;                    /* 1 for a --variant row */
+    int floor;                      /* 1 for the --floor row */
     double seconds, speedup, flops, budget_flops, retrain_flops;
     double forget, retain, heldout, test;
     double mia, mia_spread, auc, tpr_1, tpr_01;
@@ -127,11 +138,13 @@ static struct opt bench_opts[] = {
     OPT("quick", NULL, "a run of under a minute: a pool of 5000, 1000 held out, 3 epochs"),
     OPT("full", NULL, "MNIST and Fashion-MNIST, mlp and paper-cnn, 3 seeds, U-LiRA with 16 "
                       "shadows"),
+    OPT("floor", NULL, "one more row, " FLOOR_NAME ": retraining from scratch again, from "
+                       "another seed; its Avg. Gap is how far two exact unlearnings end apart"),
 };
 
 enum {
     B_DATA, B_ARCH, B_REQUEST, B_METHODS, B_VARIANT, B_SEED, B_SEEDS, B_HOLDOUT, B_POOL,
-    B_SHADOWS, B_THREADS, B_CSV, B_JSON, B_PLOT, B_QUICK, B_FULL
+    B_SHADOWS, B_THREADS, B_CSV, B_JSON, B_PLOT, B_QUICK, B_FULL, B_FLOOR
 };
 
 void bench_help(FILE *f)
@@ -580,13 +593,75 @@ static int run_request(const struct config *c, const char *data, const char *arc
     return EXIT_OK;
 }
 
+/* Appends the --floor row of one request: a model created from the seed
+ * plus FLOOR_SEED_OFFSET and trained on the retain set with the original's
+ * recipe (whose seed is set for the call and then put back). */
+static int run_floor(const struct config *c, const char *data, const char *arch, uint64_t seed,
+                     fnn_train_options *recipe, const struct split *s,
+                     const struct req_sets *q, const char *request, fnn_attack *lira,
+                     const struct candidates *cand, size_t k_req, struct progress *prog,
+                     struct rows *rows)
+{
+    struct row *r = add_row(rows);
+    if (!r)
+        return fail(FNN_E_NOMEM, "", "recording a row");
+    r->data = data;
+    r->arch = arch;
+    r->request = request;
+    r->method = FLOOR_NAME;
+    r->method_id = FNN_METHOD_RETRAIN;
+    r->slot = (int)(c->n_method + c->n_var);
+    r->floor = 1;
+    r->seed = seed;
+    r->n_forget = q->n_forget;
+    r->n_retain = fnn_dataset_size(q->retain);
+    r->n_negative = q->n_negative;
+    r->lira_auc = r->lira_tpr_1 = r->ulira_auc = r->ulira_tpr_1 = NAN;
+    r->gap = r->speedup = r->budget_flops = r->reached = r->final_t = NAN;
+    uint64_t other = seed + FLOOR_SEED_OFFSET;
+    fnn_model *m = NULL;
+    char err[256] = "";
+    int st = fnn_model_create(&m, arch, other, err, sizeof err);
+    if (st != FNN_OK)
+        return fail(st, err, "--floor: --arch %s", arch);
+    int rc = EXIT_OK;
+    if ((st = fnn_train_options_set_u64(recipe, FNN_TRAIN_SEED, other)) != FNN_OK) {
+        rc = fail(st, fnn_train_options_errmsg(recipe), "--floor: the recipe's seed");
+        goto done;
+    }
+    snprintf(prog->label, sizeof prog->label, "%s %s %s seed %" PRIu64 ": " FLOOR_NAME, data,
+             arch, request, seed);
+    double t0 = now_seconds();
+    st = fnn_model_train(m, q->retain, recipe);
+    r->seconds = now_seconds() - t0;
+    bar_clear(&prog->bar);
+    int put_back = fnn_train_options_set_u64(recipe, FNN_TRAIN_SEED, seed);
+    if (st != FNN_OK || put_back != FNN_OK) {
+        rc = fail(st != FNN_OK ? st : put_back, fnn_model_errmsg(m), "%s: " FLOOR_NAME " on %s",
+                  data, request);
+        goto done;
+    }
+    double epochs = 0;
+    fnn_train_options_get(recipe, FNN_TRAIN_EPOCHS, &epochs);
+    r->flops = r->retrain_flops =
+        epochs * (double)r->n_retain * fnn_model_flops_per_sample(m, 1);
+    if ((rc = measure(m, s, q, seed, r)) != EXIT_OK)
+        goto done;
+    if (lira && (st = fnn_attack_evaluate(lira, m, cand->role[k_req], cand->n, &r->lira_auc,
+                                          &r->lira_tpr_1, NULL)) != FNN_OK)
+        rc = fail(st, fnn_attack_errmsg(lira), "LiRA of " FLOOR_NAME);
+done:
+    fnn_model_free(m);
+    return rc;
+}
+
 /* Speed-up and Avg. Gap against the retrain row of the same group. */
 static void relate(struct row *rows, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const struct row *ref = NULL;
         for (size_t j = 0; j < n && !ref; j++)
-            if (rows[j].method_id == FNN_METHOD_RETRAIN && !rows[j].variant &&
+            if (rows[j].method_id == FNN_METHOD_RETRAIN && !rows[j].variant && !rows[j].floor &&
                 rows[j].seed == rows[i].seed &&
                 rows[j].data == rows[i].data && rows[j].arch == rows[i].arch &&
                 rows[j].request == rows[i].request)
@@ -686,7 +761,9 @@ static int run_data(const struct config *c, const char *data, struct progress *p
             }
             for (size_t k = 0; k < c->n_req; k++)
                 if (run_request(c, data, arch, seed, orig, &s, &q[k], c->req[k].text, lira,
-                                &cand, k, prog, rows))
+                                &cand, k, prog, rows) ||
+                    (c->floor && run_floor(c, data, arch, seed, o, &s, &q[k], c->req[k].text,
+                                           lira, &cand, k, prog, rows)))
                     goto seed_done;
             rc = EXIT_OK;
         seed_done:
@@ -879,6 +956,9 @@ static int write_json(const struct config *c, const struct rows *rs, const char 
         jstr(f, "request", r->request, ", ");
         fprintf(f, "\"seed\": %" PRIu64 ", ", r->seed);
         jstr(f, "method", r->method, ", ");
+        if (r->floor)
+            fprintf(f, "\"floor\": true, \"floor_seed\": %" PRIu64 ", ",
+                    r->seed + FLOOR_SEED_OFFSET);
         if (r->variant) {
             jstr(f, "variant_of", fnn_name(FNN_NAMES_METHOD, r->method_id), ", ");
             jstr(f, "variant_options", c->var[r->slot - (int)c->n_method].options, ", ");
@@ -1197,6 +1277,7 @@ static int bench_main(const struct command *cmd, struct opt *o, struct config *c
         c.method[0] = FNN_METHOD_RETRAIN;
         c.n_method++;
     }
+    c.floor = o[B_FLOOR].value != NULL;
     c.csv = o[B_CSV].value;
     c.json = o[B_JSON].value;
     c.plot = o[B_PLOT].value;
