@@ -500,6 +500,30 @@ static int parse_variant(const struct command *cmd, const char *s, struct varian
     return EXIT_OK;
 }
 
+/* Appends the row of one method (or variant, or the floor) on one request,
+ * its figures not measured yet. */
+static struct row *request_row(struct rows *rows, const char *data, const char *arch,
+                               const char *request, uint64_t seed, const struct req_sets *q,
+                               const char *method, int method_id, int slot)
+{
+    struct row *r = add_row(rows);
+    if (!r)
+        return NULL;
+    r->data = data;
+    r->arch = arch;
+    r->request = request;
+    r->method = method;
+    r->method_id = method_id;
+    r->slot = slot;
+    r->seed = seed;
+    r->n_forget = q->n_forget;
+    r->n_retain = fnn_dataset_size(q->retain);
+    r->n_negative = q->n_negative;
+    r->lira_auc = r->lira_tpr_1 = r->ulira_auc = r->ulira_tpr_1 = NAN;
+    r->gap = r->speedup = NAN;
+    return r;
+}
+
 /* Runs every method of c on one request of one (data set, architecture,
  * seed); appends a row per method. */
 static int run_request(const struct config *c, const char *data, const char *arch,
@@ -512,22 +536,10 @@ static int run_request(const struct config *c, const char *data, const char *arc
         const struct variant *v = k < c->n_method ? NULL : &c->var[k - c->n_method];
         int m = v ? v->method : c->method[k];
         const char *name = v ? v->name : fnn_name(FNN_NAMES_METHOD, m);
-        struct row *r = add_row(rows);
+        struct row *r = request_row(rows, data, arch, request, seed, q, name, m, (int)k);
         if (!r)
             return fail(FNN_E_NOMEM, "", "recording a row");
-        r->data = data;
-        r->arch = arch;
-        r->request = request;
-        r->method = name;
-        r->method_id = m;
-        r->slot = (int)k;
         r->variant = v != NULL;
-        r->seed = seed;
-        r->n_forget = q->n_forget;
-        r->n_retain = fnn_dataset_size(q->retain);
-        r->n_negative = q->n_negative;
-        r->lira_auc = r->lira_tpr_1 = r->ulira_auc = r->ulira_tpr_1 = NAN;
-        r->gap = r->speedup = NAN;
         fnn_model *u = NULL;
         fnn_forget_options *o = method_options(m, seed, v);
         fnn_forget_report *rep = NULL;
@@ -602,22 +614,12 @@ static int run_floor(const struct config *c, const char *data, const char *arch,
                      const struct candidates *cand, size_t k_req, struct progress *prog,
                      struct rows *rows)
 {
-    struct row *r = add_row(rows);
+    struct row *r = request_row(rows, data, arch, request, seed, q, FLOOR_NAME,
+                                FNN_METHOD_RETRAIN, (int)(c->n_method + c->n_var));
     if (!r)
         return fail(FNN_E_NOMEM, "", "recording a row");
-    r->data = data;
-    r->arch = arch;
-    r->request = request;
-    r->method = FLOOR_NAME;
-    r->method_id = FNN_METHOD_RETRAIN;
-    r->slot = (int)(c->n_method + c->n_var);
     r->floor = 1;
-    r->seed = seed;
-    r->n_forget = q->n_forget;
-    r->n_retain = fnn_dataset_size(q->retain);
-    r->n_negative = q->n_negative;
-    r->lira_auc = r->lira_tpr_1 = r->ulira_auc = r->ulira_tpr_1 = NAN;
-    r->gap = r->speedup = r->budget_flops = r->reached = r->final_t = NAN;
+    r->budget_flops = r->reached = r->final_t = NAN;
     uint64_t other = seed + FLOOR_SEED_OFFSET;
     fnn_model *m = NULL;
     char err[256] = "";
