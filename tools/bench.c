@@ -638,9 +638,12 @@ static int run_floor(const struct config *c, const char *data, const char *arch,
     r->seconds = now_seconds() - t0;
     bar_clear(&prog->bar);
     int put_back = fnn_train_options_set_u64(recipe, FNN_TRAIN_SEED, seed);
-    if (st != FNN_OK || put_back != FNN_OK) {
-        rc = fail(st != FNN_OK ? st : put_back, fnn_model_errmsg(m), "%s: " FLOOR_NAME " on %s",
-                  data, request);
+    if (st != FNN_OK) {
+        rc = fail(st, fnn_model_errmsg(m), "%s: " FLOOR_NAME " on %s", data, request);
+        goto done;
+    }
+    if (put_back != FNN_OK) {
+        rc = fail(put_back, fnn_train_options_errmsg(recipe), "--floor: the recipe's seed");
         goto done;
     }
     double epochs = 0;
